@@ -1,0 +1,73 @@
+# Payment-collection assistant. `make run` starts everything; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV        := .venv
+BIN         := $(VENV)/bin
+PY          := $(BIN)/python
+RASA        := $(BIN)/rasa
+MODEL       := models/current.tar.gz
+TRAINING    := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup run test train shell validate demo-ledger import-accounts export-outcomes import-payments \
+        bench lock browser clean
+
+help:
+	@echo "make run                          set up everything and start the assistant"
+	@echo "make test                         set up everything and run every test"
+	@echo "make train | shell | validate     train the model | chat in the terminal | rasa data validate"
+	@echo "make import-accounts CSV=file     load or update accounts from a ledger CSV"
+	@echo "make bench                        benchmarks into reports/"
+
+$(VENV)/.stamp-deps: requirements.in constraints.txt
+	@PY310=$$(scripts/find-python.sh) && echo "Using $$PY310" && \
+	  { [ -x $(PY) ] || $$PY310 -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip==24.0
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.in -c constraints.txt
+	@touch $@
+
+setup: $(VENV)/.stamp-deps
+
+$(MODEL): $(VENV)/.stamp-deps $(TRAINING)
+	@echo "Training data changed: training the model (a few minutes on 2 cores)..."
+	$(RASA) train --fixed-model-name current --out models
+	@touch $@
+
+train: $(MODEL)
+
+validate: setup
+	$(RASA) data validate --fail-on-warnings
+
+demo-ledger: setup
+	@mkdir -p var
+	$(PY) demo/demo_ledger.py var/demo-ledger.csv
+	$(PY) -m actions.ledger_import var/demo-ledger.csv
+
+import-accounts: setup
+	@[ -n "$(CSV)" ] || { echo "usage: make import-accounts CSV=path/to/ledger.csv"; exit 2; }
+	$(PY) -m actions.ledger_import "$(CSV)"
+
+run: $(MODEL) demo-ledger
+	@scripts/run.sh
+
+shell: $(MODEL) demo-ledger
+	@scripts/run.sh --shell
+
+browser:
+	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the browser tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(MODEL) browser
+	$(RASA) data validate --fail-on-warnings
+	$(PY) -m pytest -p no:cacheprovider tests
+
+lock:
+	$(PY) -m pip freeze --exclude-editable | sed '1i # Exact versions of every package in the virtual environment (pip install -c constraints.txt).\n# Regenerate with: make lock' > constraints.txt
+
+clean:
+	rm -rf models var reports results

@@ -1,0 +1,1 @@
+"""Custom actions and the collections logic behind them."""

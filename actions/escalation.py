@@ -1,0 +1,101 @@
+"""Escalation policy: which tone a counter-script takes, from ``policy/escalation.yml``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Dict, List, Optional, Tuple
+
+from actions.ledger import Account
+from actions.policy_files import PolicyError, load_policy, require
+
+KNOWN_CONDITIONS = {"days_overdue_at_least", "broken_promises_at_least"}
+SOURCE = "policy/escalation.yml"
+
+
+@dataclass(frozen=True)
+class StartingRule:
+    tone: str
+    conditions: Dict[str, int]
+
+    def matches(self, account: Account, today: date) -> bool:
+        facts = {"days_overdue_at_least": account.days_overdue(today),
+                 "broken_promises_at_least": account.broken_promises}
+        return all(facts[name] >= threshold for name, threshold in self.conditions.items())
+
+
+class EscalationPolicy:
+    def __init__(self, tones: List[str], rules: List[StartingRule], default_tone: str, steps: int,
+                 ceiling_without_legal: str, allowed_consequences: List[str], forbidden_terms: List[str]):
+        self.tones = tones
+        self.rules = rules
+        self.default_tone = default_tone
+        self.steps = steps
+        self.ceiling_without_legal = ceiling_without_legal
+        self.allowed_consequences = allowed_consequences
+        self.forbidden_terms = forbidden_terms
+
+    @classmethod
+    def from_yaml(cls, data: Optional[Dict[str, Any]] = None) -> "EscalationPolicy":
+        data = load_policy("escalation.yml") if data is None else data
+        tones = data.get("tones")
+        require(tones == ["gentle", "firm", "legal"], SOURCE, "tones must be [gentle, firm, legal]")
+        rules, default_tone = [], None
+        for index, entry in enumerate(data.get("starting_tone") or [], start=1):
+            where = f"starting_tone rule {index}"
+            require(isinstance(entry, dict), SOURCE, f"{where} must be a mapping")
+            if "otherwise" in entry:
+                require(entry["otherwise"] in tones, SOURCE, f"{where}: unknown tone {entry['otherwise']!r}")
+                default_tone = entry["otherwise"]
+                continue
+            require(entry.get("tone") in tones, SOURCE, f"{where}: unknown tone {entry.get('tone')!r}")
+            conditions = entry.get("when") or {}
+            require(isinstance(conditions, dict) and conditions, SOURCE, f"{where} needs 'when' conditions")
+            for name, value in conditions.items():
+                require(name in KNOWN_CONDITIONS, SOURCE,
+                        f"{where}: unknown condition {name!r} (known: {', '.join(sorted(KNOWN_CONDITIONS))})")
+                require(isinstance(value, int) and value >= 0, SOURCE, f"{where}: {name} must be a whole number")
+            rules.append(StartingRule(entry["tone"], dict(conditions)))
+        require(default_tone is not None, SOURCE, "starting_tone needs an 'otherwise' entry")
+        steps = data.get("steps_per_objection")
+        require(isinstance(steps, int) and steps >= 0, SOURCE, "steps_per_objection must be a whole number")
+        ceiling = data.get("ceiling_without_legal_permission")
+        require(ceiling in tones and ceiling != "legal", SOURCE,
+                "ceiling_without_legal_permission must be gentle or firm")
+        consequences = data.get("allowed_consequences")
+        require(isinstance(consequences, list) and consequences and all(isinstance(c, str) for c in consequences),
+                SOURCE, "allowed_consequences must be a non-empty list of sentences")
+        forbidden = [t.lower() for t in data.get("forbidden_terms") or []]
+        require(bool(forbidden), SOURCE, "forbidden_terms must list at least one term")
+        for consequence in consequences:
+            bad = [t for t in forbidden if t in consequence.lower()]
+            require(not bad, SOURCE, f"allowed consequence {consequence!r} uses forbidden term(s) {bad}")
+        return cls(tones, rules, default_tone, steps, ceiling, consequences, forbidden)
+
+    def ceiling(self, account: Account) -> str:
+        return "legal" if account.legal_action_allowed else self.ceiling_without_legal
+
+    def starting_tone(self, account: Account, today: date) -> str:
+        tone = next((r.tone for r in self.rules if r.matches(account, today)), self.default_tone)
+        return self._capped(tone, account)
+
+    def next_tone(self, account: Account, current: Optional[str], today: date) -> str:
+        """Tone for the next objection: the starting tone first, then up a step each time, never down."""
+        if current not in self.tones:
+            return self.starting_tone(account, today)
+        raised = self.tones[min(self.tones.index(current) + self.steps, len(self.tones) - 1)]
+        return self._capped(raised, account, floor=current)
+
+    def _capped(self, tone: str, account: Account, floor: Optional[str] = None) -> str:
+        limit = self.tones.index(self.ceiling(account))
+        index = min(self.tones.index(tone), limit)
+        if floor is not None:
+            index = max(index, self.tones.index(floor))
+        return self.tones[index]
+
+    def consequences_sentence(self) -> str:
+        items = self.allowed_consequences
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+    def forbidden_terms_in(self, text: str) -> Tuple[str, ...]:
+        lowered = text.lower()
+        return tuple(t for t in self.forbidden_terms if t in lowered)

@@ -1,0 +1,60 @@
+"""The assistant's own wording for what actions say (``policy/messages.yml``), checked at start-up."""
+from __future__ import annotations
+
+import string
+from typing import Any, Dict, List, Optional
+
+from actions.policy_files import PolicyError, load_policy, require
+
+SOURCE = "policy/messages.yml"
+TONES = ("gentle", "firm", "legal")
+REQUIRED = {
+    "introduction": {"assistant_name", "creditor_name"},
+    "ask_account_reference": set(), "ask_date_of_birth": set(), "account_reference_unreadable": set(),
+    "date_of_birth_unreadable": set(), "verification_failed": {"attempts_left"},
+    "verification_locked": {"support_phone", "support_hours"}, "already_verified": {"name"},
+    "verified": {"name", "disclosure"},
+    "balance": {"account_id", "amount", "due_date", "overdue"}, "identity_first": set(), "way_forward": set(),
+    "handoff": {"support_phone", "support_hours"}, "pressure_stopped": set(),
+    "payment_instructions": {"amount", "bank_transfer", "payment_link", "card_by_phone"},
+    "greet_again": {"name"}, "service_unavailable": {"support_phone"}, "anything_else": set(),
+}
+
+
+class MessageCatalogue:
+    def __init__(self, entries: Dict[str, Dict[str, Any]]):
+        self.entries = entries
+
+    @classmethod
+    def from_yaml(cls, data: Optional[Dict[str, Any]] = None,
+                  required: Dict[str, set] = REQUIRED) -> "MessageCatalogue":
+        data = load_policy("messages.yml") if data is None else data
+        missing = [k for k in required if k not in data]
+        require(not missing, SOURCE, f"missing message(s): {', '.join(missing)}")
+        for key, entry in data.items():
+            require(isinstance(entry, dict), SOURCE, f"{key} must be a mapping with 'text' or one text per tone")
+            texts = [entry["text"]] if "text" in entry else [entry.get(t) for t in TONES]
+            require(all(isinstance(t, str) and t.strip() for t in texts), SOURCE,
+                    f"{key} needs 'text', or all of {', '.join(TONES)}")
+            allowed = required.get(key, set())
+            for text in texts:
+                try:
+                    used = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+                except ValueError as exc:
+                    raise PolicyError(f"{SOURCE}: {key} has a broken placeholder: {exc}") from None
+                require(used <= allowed, SOURCE,
+                        f"{key} uses unknown placeholder(s) {sorted(used - allowed)}; allowed: {sorted(allowed)}")
+            for button in entry.get("buttons") or []:
+                require(isinstance(button, dict) and button.get("title") and button.get("payload"), SOURCE,
+                        f"{key}: every button needs a title and a payload")
+        return cls(data)
+
+    def render(self, key: str, tone: Optional[str] = None, **values: Any) -> Dict[str, Any]:
+        """``{"text": ..., "buttons": [...]}`` ready for ``dispatcher.utter_message(**...)``."""
+        entry = self.entries[key]
+        text = entry.get("text") or entry.get(tone or "gentle") or entry["gentle"]
+        message: Dict[str, Any] = {"text": text.format(**values)}
+        buttons: List[Dict[str, str]] = entry.get("buttons") or []
+        if buttons:
+            message["buttons"] = [dict(b) for b in buttons]
+        return message

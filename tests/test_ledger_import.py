@@ -1,0 +1,85 @@
+import io
+from decimal import Decimal
+
+import pytest
+
+from actions.ledger_import import LedgerImportError, import_accounts, main
+
+HEADER = "account_id,full_name,date_of_birth,balance,currency,due_date,legal_action_allowed"
+GOOD = HEADER + ",broken_promises,email\n" + \
+    "AC-20001,Ana Silva,1980-01-31,100.50,usd,2026-10-01,true,2,ana@example.com\n" + \
+    "ac-20002,Bo Chen,1975-12-01,2000,EUR,2026-11-20,false,,\n"
+
+
+def test_good_file_loads_every_account_with_its_facts(repository):
+    result = import_accounts(io.StringIO(GOOD), repository)
+    assert result == {"rows": 2, "changed": 2}
+    ana = repository.get("AC-20001")
+    assert ana.full_name == "Ana Silva" and ana.balance == Decimal("100.50") and ana.currency == "USD"
+    assert ana.legal_action_allowed is True and ana.broken_promises == 2 and ana.email == "ana@example.com"
+    bo = repository.get("AC-20002")
+    assert bo.broken_promises == 0 and bo.language == "en" and bo.email is None and not bo.legal_action_allowed
+
+
+def test_importing_the_same_file_twice_changes_nothing(repository):
+    import_accounts(io.StringIO(GOOD), repository)
+    assert import_accounts(io.StringIO(GOOD), repository) == {"rows": 2, "changed": 0}
+    assert repository.count() == 2
+
+
+def test_a_changed_row_updates_the_account_by_id(repository):
+    import_accounts(io.StringIO(GOOD), repository)
+    updated = GOOD.replace("100.50", "80.00")
+    assert import_accounts(io.StringIO(updated), repository)["changed"] == 1
+    assert repository.get("AC-20001").balance == Decimal("80.00")
+
+
+@pytest.mark.parametrize("row, expected", [
+    ("AC-1,X,1980-13-01,1,USD,2026-01-01,true", "line 3: date_of_birth '1980-13-01' is not a date"),
+    ("AC-1,X,1980-01-01,abc,USD,2026-01-01,true", "line 3: balance 'abc' is not a number"),
+    ("AC-1,X,1980-01-01,-5,USD,2026-01-01,true", "line 3: balance '-5' must be a number of 0 or more"),
+    ("AC-1,X,1980-01-01,5,DOLLARS,2026-01-01,true", "line 3: currency 'DOLLARS'"),
+    ("AC-1,X,1980-01-01,5,USD,2026-01-01,maybe", "line 3: legal_action_allowed 'maybe' must be true or false"),
+    ("AC-1,,1980-01-01,5,USD,2026-01-01,true", "line 3: full_name is empty"),
+    ("AC-1,X,1980-01-01,5,USD", "line 3: expected 7 fields, found 5"),
+    ("AC-20001,X,1980-01-01,5,USD,2026-01-01,true", "line 3: account_id AC-20001 already appears on line 2"),
+])
+def test_a_malformed_file_is_rejected_whole_with_the_line_and_the_problem(repository, row, expected):
+    text = HEADER + "\nAC-20001,Ana Silva,1980-01-31,100.50,USD,2026-10-01,true\n" + row + "\n"
+    with pytest.raises(LedgerImportError) as error:
+        import_accounts(io.StringIO(text), repository)
+    assert any(p.startswith(expected) for p in error.value.problems), error.value.problems
+    assert repository.count() == 0
+
+
+def test_missing_columns_and_empty_files_are_explained(repository):
+    with pytest.raises(LedgerImportError, match="missing required column.*legal_action_allowed"):
+        import_accounts(io.StringIO("account_id,full_name,date_of_birth,balance,currency,due_date\n"), repository)
+    with pytest.raises(LedgerImportError, match="line 1: the file is empty"):
+        import_accounts(io.StringIO(""), repository)
+
+
+def test_command_line_reports_rejection_and_leaves_the_ledger_untouched(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("ACCOUNTS_DB_URL", url)
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text(GOOD)
+    bad.write_text(GOOD + "AC-20003,Cy,not-a-date,1,USD,2026-01-01,true,0,\n")
+    assert main([str(good)]) == 0
+    assert "2 accounts read, 2 added or changed (2 in the ledger" in capsys.readouterr().out
+    assert main([str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "nothing imported" in err and "line 4: date_of_birth 'not-a-date'" in err
+    assert main([str(tmp_path / "missing.csv")]) == 1
+
+
+def test_demo_ledger_covers_the_cases_the_demo_needs(demo_repository):
+    from tests.conftest import TODAY
+    assert demo_repository.count() >= 20
+    with demo_repository.session() as session:
+        from actions.ledger import Account, AccountRow
+        accounts = [Account.from_row(r) for r in session.query(AccountRow)]
+    overdue = [a.days_overdue(TODAY) for a in accounts]
+    assert min(overdue) <= 3 and max(overdue) >= 90
+    assert any(a.broken_promises >= 2 for a in accounts)
+    assert {a.legal_action_allowed for a in accounts} == {True, False}
