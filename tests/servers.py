@@ -70,6 +70,13 @@ class Stack:
         return process
 
     def start(self, web: bool = True, extra_env: Optional[Dict[str, str]] = None) -> "Stack":
+        try:
+            return self._start(web, extra_env)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, web: bool, extra_env: Optional[Dict[str, str]]) -> "Stack":
         endpoints = self.workdir / "endpoints.yml"
         endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'

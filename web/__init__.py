@@ -1,0 +1,1 @@
+"""The debtor web page: a small first-party chat page served next to the Rasa server (see web/server.py)."""
