@@ -22,6 +22,8 @@ help:
 	@echo "make test                         set up everything and run every test"
 	@echo "make train | shell | validate     train the model | chat in the terminal | rasa data validate"
 	@echo "make import-accounts CSV=file     load or update accounts from a ledger CSV"
+	@echo "make import-payments CSV=file     record payments received (account_id,amount,paid_on)"
+	@echo "make export-outcomes OUT=file     write every conversation's outcome as CSV"
 	@echo "make bench                        benchmarks into reports/"
 
 $(VENV)/.stamp-deps: requirements.in constraints.txt
@@ -51,6 +53,14 @@ demo-ledger: setup
 import-accounts: setup
 	@[ -n "$(CSV)" ] || { echo "usage: make import-accounts CSV=path/to/ledger.csv"; exit 2; }
 	$(PY) -m actions.ledger_import "$(CSV)"
+
+import-payments: setup
+	@[ -n "$(CSV)" ] || { echo "usage: make import-payments CSV=path/to/payments.csv"; exit 2; }
+	$(PY) -m actions.payment_import "$(CSV)"
+
+export-outcomes: setup
+	@[ -n "$(OUT)" ] || { echo "usage: make export-outcomes OUT=path/to/outcomes.csv"; exit 2; }
+	$(PY) -m actions.outcome_export "$(OUT)"
 
 run: $(MODEL) demo-ledger
 	@scripts/run.sh

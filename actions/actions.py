@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 from abc import ABCMeta, abstractmethod
+from datetime import date
+from decimal import Decimal
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -11,12 +13,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.clock import today
+from actions.commitments import CommitmentPolicy
 from actions.compliance import CompliancePolicy
 from actions.creditor import Creditor
 from actions.escalation import EscalationPolicy
 from actions.identity import normalise_account_reference, parse_date_of_birth
 from actions.ledger import Account, AccountRepository
 from actions.messages import MessageCatalogue
+from actions.negotiation import OUTCOME_FOR_KIND, Draft, format_day, next_step
+from actions.outcome_store import ConversationOutcome, OutcomeStore
 from actions.script_library import ScriptFacts, ScriptLibrary, describe_overdue, format_date, format_money
 
 logger = logging.getLogger(__name__)
@@ -27,6 +32,7 @@ SCRIPTS = ScriptLibrary.from_yaml(ESCALATION)
 COMPLIANCE = CompliancePolicy.from_yaml(ESCALATION)
 CREDITOR = Creditor.from_yaml()
 MESSAGES = MessageCatalogue.from_yaml()
+COMMITMENTS = CommitmentPolicy.from_yaml()
 
 _repository: Optional[AccountRepository] = None
 
@@ -36,6 +42,36 @@ def accounts() -> AccountRepository:
     if _repository is None:
         _repository = AccountRepository()
     return _repository
+
+
+def outcomes() -> OutcomeStore:
+    return OutcomeStore(accounts())
+
+
+def slots_after(tracker: Tracker, events: List[Dict[Text, Any]]) -> Dict[Text, Any]:
+    slots = dict(tracker.slots)
+    for event in events:
+        if event.get("event") == "slot":
+            slots[event["name"]] = event["value"]
+    return slots
+
+
+def record_outcome(tracker: Tracker, events: List[Dict[Text, Any]]) -> None:
+    """Keeps the conversation's one outcome row up to date after every action."""
+    slots = slots_after(tracker, events)
+    code = slots.get("outcome") or "NO_COMMITMENT"
+    account_id = slots.get("account_id") or (slots.get("account_reference") if code == "VERIFICATION_FAILED" else None)
+    promised = code in ("PROMISE_TO_PAY", "PAYMENT_PLAN", "PARTIAL_PAYMENT", "PAY_NOW")
+    outcomes().record_outcome(ConversationOutcome(
+        conversation_id=tracker.sender_id, account_id=account_id, outcome=code,
+        promise_date=date.fromisoformat(slots["promise_date"]) if promised and slots.get("promise_date") else None,
+        promise_amount=Decimal(str(slots["promise_amount"])) if promised and slots.get("promise_amount") is not None else None,
+        max_tone=slots.get("tone"),
+        objections=[entry.split(":")[0] for entry in slots.get("objections_raised") or []]))
+
+
+def outcome_event(tracker: Tracker, code: str) -> Dict[Text, Any]:
+    return SlotSet("outcome", COMMITMENTS.stronger(tracker.get_slot("outcome"), code))
 
 
 class CollectionsAction(Action, metaclass=ABCMeta):
@@ -52,7 +88,9 @@ class CollectionsAction(Action, metaclass=ABCMeta):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         try:
-            return self.act(dispatcher, tracker)
+            events = self.act(dispatcher, tracker)
+            record_outcome(tracker, events)
+            return events
         except SQLAlchemyError:
             logger.exception("accounts database unavailable in %s", self.name())
             tell(dispatcher, "service_unavailable", **CREDITOR.contact())
@@ -60,8 +98,10 @@ class CollectionsAction(Action, metaclass=ABCMeta):
 
 
 def verified_account(tracker: Tracker) -> Optional[Account]:
+    """The verified account, after settling any promise whose date has passed."""
     if tracker.get_slot("verified") is not True or not tracker.get_slot("account_id"):
         return None
+    outcomes().settle_promises(tracker.get_slot("account_id"), today())
     return accounts().get(tracker.get_slot("account_id"))
 
 
@@ -141,7 +181,15 @@ class ActionVerifyIdentity(CollectionsAction):
         account = accounts().get(reference)
         if account and account.date_of_birth == date_of_birth:
             tell(dispatcher, "verified", name=account.full_name, disclosure=CREDITOR.collection_disclosure)
-            tell(dispatcher, "balance", **account_facts(account))
+            outcomes().settle_promises(account.account_id, today())
+            for payment in outcomes().payments_to_thank(account.account_id):
+                tell(dispatcher, "payment_thanks", amount=format_money(payment.amount, account.currency),
+                     date=format_date(payment.paid_on))
+            account = accounts().get(account.account_id)
+            if account.balance > 0:
+                tell(dispatcher, "balance", **account_facts(account))
+            else:
+                tell(dispatcher, "paid_in_full", account_id=account.account_id)
             return events + [SlotSet("verified", True), SlotSet("account_id", account.account_id),
                              SlotSet("awaiting", None)]
 
@@ -149,7 +197,8 @@ class ActionVerifyIdentity(CollectionsAction):
         events.append(SlotSet("verification_attempts", attempts))
         if attempts >= COMPLIANCE.max_failed_attempts:
             tell(dispatcher, "verification_locked", **CREDITOR.contact())
-            return events + [SlotSet("verification_locked", True), SlotSet("awaiting", None)]
+            return events + [SlotSet("verification_locked", True), SlotSet("awaiting", None),
+                             outcome_event(tracker, "VERIFICATION_FAILED")]
         tell(dispatcher, "verification_failed", attempts_left=COMPLIANCE.max_failed_attempts - attempts)
         return events + [SlotSet("awaiting", "date_of_birth")]
 
@@ -190,6 +239,8 @@ class ActionCounterObjection(CollectionsAction):
         events = [SlotSet("tone", tone), SlotSet("objection", objection),
                   SlotSet("objections_raised", raised + [f"{objection}:{tone}"])]
         tell(dispatcher, "way_forward", tone=tone)
+        if objection == "refuse_to_pay":
+            events.append(outcome_event(tracker, "REFUSED"))
         return events
 
 
@@ -210,7 +261,7 @@ class ActionComplianceStop(CollectionsAction):
             accounts().raise_flag(tracker.get_slot("account_id"), stop.flag, tracker.sender_id,
                                   note=(tracker.latest_message.get("text") or "")[:1000])
         return [SlotSet("pressure_stopped", True), SlotSet("compliance_flag", stop.flag),
-                SlotSet("pending_confirmation", "handoff")]
+                SlotSet("pending_confirmation", "handoff"), outcome_event(tracker, stop.flag)]
 
 
 class ActionRequestHuman(CollectionsAction):
@@ -221,7 +272,7 @@ class ActionRequestHuman(CollectionsAction):
         tell(dispatcher, "handoff", **CREDITOR.contact())
         if tracker.get_slot("verified") and tracker.get_slot("account_id"):
             accounts().raise_flag(tracker.get_slot("account_id"), "HUMAN_HANDOFF", tracker.sender_id)
-        return [SlotSet("pending_confirmation", None)]
+        return [SlotSet("pending_confirmation", None), outcome_event(tracker, "HUMAN_HANDOFF")]
 
 
 class ActionAffirm(CollectionsAction):
@@ -231,8 +282,13 @@ class ActionAffirm(CollectionsAction):
     def act(self, dispatcher, tracker):
         if tracker.get_slot("pending_confirmation") == "handoff":
             return ActionRequestHuman().act(dispatcher, tracker)
-        if not verified_account(tracker):
+        account = verified_account(tracker)
+        if not account:
             return ask_for_identity(dispatcher, tracker)
+        if tracker.get_slot("pending_confirmation") == "commitment":
+            return record_commitment(dispatcher, tracker, account)
+        if tracker.get_slot("commitment"):
+            return negotiate(dispatcher, tracker, account, draft_from_slots(tracker))
         if tracker.get_slot("pressure_stopped"):
             tell(dispatcher, "anything_else")
             return []
@@ -245,13 +301,23 @@ class ActionDeny(CollectionsAction):
         return "action_deny"
 
     def act(self, dispatcher, tracker):
-        if not verified_account(tracker) and not tracker.get_slot("verification_locked"):
+        account = verified_account(tracker)
+        if not account and not tracker.get_slot("verification_locked"):
             return ask_for_identity(dispatcher, tracker)
+        if account and tracker.get_slot("commitment"):
+            draft = draft_from_slots(tracker)
+            changed = draft.merged_with(tracker.latest_message.get("text") or "", today(), draft_balance(draft, account))
+            if changed != draft:
+                return negotiate(dispatcher, tracker, account, draft)
+            tell(dispatcher, "what_to_change")
+            return [SlotSet("pending_confirmation", None)]
         tell(dispatcher, "anything_else")
         return [SlotSet("pending_confirmation", None)]
 
 
 class ActionPaymentInstructions(CollectionsAction):
+    """Payment methods; for "I'll pay now" also records the intent to pay today."""
+
     def name(self) -> Text:
         return "action_payment_instructions"
 
@@ -260,6 +326,98 @@ class ActionPaymentInstructions(CollectionsAction):
         if not account:
             tell(dispatcher, "identity_first")
             return ask_for_identity(dispatcher, tracker)
-        tell(dispatcher, "payment_instructions", amount=format_money(account.balance, account.currency),
-                                 **CREDITOR.payment_details(account.account_id))
-        return []
+        amount = format_money(account.balance, account.currency)
+        tell(dispatcher, "payment_instructions", amount=amount, **CREDITOR.payment_details(account.account_id))
+        if (tracker.latest_message.get("intent") or {}).get("name") != "agree_to_pay" or account.balance <= 0:
+            return []
+        tell(dispatcher, "pay_now_recorded", name=account.full_name, amount=amount)
+        return [SlotSet("promise_date", today().isoformat()), SlotSet("promise_amount", float(account.balance)),
+                outcome_event(tracker, "PAY_NOW")]
+
+
+KIND_FOR_INTENT = {"promise_to_pay": "promise", "request_installments": "plan", "offer_partial_payment": "partial"}
+DRAFT_CLEARED = [SlotSet("commitment", None), SlotSet("draft_date", None), SlotSet("draft_amount", None),
+                 SlotSet("plan_months", None), SlotSet("pending_confirmation", None)]
+
+
+def draft_from_slots(tracker: Tracker) -> Draft:
+    due, amount, months = (tracker.get_slot(s) for s in ("draft_date", "draft_amount", "plan_months"))
+    return Draft(kind=tracker.get_slot("commitment") or "promise",
+                 due=date.fromisoformat(due) if due else None,
+                 amount=Decimal(str(amount)).quantize(Decimal("0.01")) if amount is not None else None,
+                 months=int(months) if months else None)
+
+
+def draft_balance(draft: Draft, account: Account) -> Decimal:
+    return draft.amount if draft.kind == "rest" and draft.amount is not None else account.balance
+
+
+def negotiate(dispatcher: CollectingDispatcher, tracker: Tracker, account: Account, draft: Draft,
+              text: Optional[str] = None) -> List[Dict[Text, Any]]:
+    """Merges what was just said into the draft, then asks for what is missing or reads the terms back."""
+    balance = draft_balance(draft, account)
+    text = tracker.latest_message.get("text") or "" if text is None else text
+    if not text.startswith("/"):
+        draft = draft.merged_with(text, today(), balance)
+    step = next_step(draft, COMMITMENTS, balance, account.currency, today())
+    for message in step.messages:
+        tell(dispatcher, message.pop("key"), **message)
+    kept = step.draft
+    return [SlotSet("commitment", kept.kind),
+            SlotSet("draft_date", kept.due.isoformat() if kept.due else None),
+            SlotSet("draft_amount", float(kept.amount) if kept.amount is not None else None),
+            SlotSet("plan_months", kept.months),
+            SlotSet("pending_confirmation", "commitment" if step.ready else None)]
+
+
+def record_commitment(dispatcher: CollectingDispatcher, tracker: Tracker, account: Account) -> List[Dict[Text, Any]]:
+    draft = draft_from_slots(tracker)
+    balance = draft_balance(draft, account)
+    step = next_step(draft, COMMITMENTS, balance, account.currency, today())
+    if not step.ready:
+        return negotiate(dispatcher, tracker, account, draft, text="")
+    kind = "promise" if step.draft.kind == "rest" else step.draft.kind
+    outcomes().record_promises(account.account_id, tracker.sender_id, kind, step.schedule, today())
+    first = step.schedule[0]
+    events = [SlotSet("promise_date", first.due.isoformat()), SlotSet("promise_amount", float(first.amount)),
+              outcome_event(tracker, OUTCOME_FOR_KIND[step.draft.kind])] + DRAFT_CLEARED
+    money = lambda value: format_money(value, account.currency)  # noqa: E731
+    link = CREDITOR.payment_details(account.account_id)["payment_link"]
+    when = format_day(first.due, today())
+    if step.draft.kind == "plan":
+        tell(dispatcher, "plan_recorded", name=account.full_name, count=len(step.schedule),
+             amount=money(first.amount), date=when, payment_link=link)
+    elif step.draft.kind == "partial":
+        rest = balance - first.amount
+        tell(dispatcher, "partial_recorded", amount=money(first.amount), date=when, rest=money(rest),
+             latest_date=format_day(COMMITMENTS.latest_date(today()), today()))
+        events += [SlotSet("commitment", "rest"), SlotSet("draft_amount", float(rest))]
+    else:
+        tell(dispatcher, "promise_recorded", name=account.full_name, amount=money(first.amount), date=when,
+             payment_link=link)
+    if COMMITMENTS.warning_requests and outcomes().check_warning_sign(
+            account.account_id, today(), COMMITMENTS.warning_requests, COMMITMENTS.warning_days):
+        logger.info("account %s flagged: keeps asking for more time", account.account_id)
+    return events
+
+
+class ActionNegotiateCommitment(CollectionsAction):
+    """Promise to pay, instalment plan or part payment: collect the terms, keep them within policy, read back."""
+
+    def name(self) -> Text:
+        return "action_negotiate_commitment"
+
+    def act(self, dispatcher, tracker):
+        account = verified_account(tracker)
+        if not account:
+            tell(dispatcher, "identity_first")
+            return ask_for_identity(dispatcher, tracker)
+        if account.balance <= 0:
+            tell(dispatcher, "paid_in_full", account_id=account.account_id)
+            return []
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        draft = draft_from_slots(tracker) if tracker.get_slot("commitment") else Draft()
+        asked_kind = KIND_FOR_INTENT.get(intent)
+        if asked_kind and asked_kind != draft.kind and not (draft.kind == "rest" and asked_kind == "promise"):
+            draft = Draft(kind=asked_kind)
+        return negotiate(dispatcher, tracker, account, draft)

@@ -108,6 +108,7 @@ def engine_for(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         os.makedirs(os.path.dirname(url[len("sqlite:///"):]) or ".", exist_ok=True)
     engine = create_engine(url, future=True, pool_pre_ping=True)
+    import actions.outcome_store  # noqa: F401  (registers the outcome tables before they are created)
     Base.metadata.create_all(engine)
     return engine
 

@@ -18,6 +18,16 @@ REQUIRED = {
     "handoff": {"support_phone", "support_hours"}, "pressure_stopped": set(),
     "payment_instructions": {"amount", "bank_transfer", "payment_link", "card_by_phone"},
     "greet_again": {"name"}, "service_unavailable": {"support_phone"}, "anything_else": set(),
+    "ask_promise_date": {"latest_date"}, "ask_promise_amount": {"date", "balance"},
+    "ask_partial_amount": {"balance"}, "promise_adjusted": {"latest_date", "minimum"},
+    "promise_read_back": {"amount", "date"}, "partial_read_back": {"amount", "date", "rest"},
+    "rest_read_back": {"amount", "date"},
+    "plan_read_back": {"months", "schedule", "balance", "max_months"},
+    "plan_adjusted": {"max_months", "minimum_instalment"},
+    "promise_recorded": {"name", "amount", "date", "payment_link"},
+    "plan_recorded": {"name", "count", "amount", "date", "payment_link"},
+    "partial_recorded": {"amount", "date", "rest", "latest_date"}, "what_to_change": set(),
+    "pay_now_recorded": {"name", "amount"}, "payment_thanks": {"amount", "date"}, "paid_in_full": {"account_id"},
 }
 
 
