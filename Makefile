@@ -7,7 +7,7 @@ BIN         := $(VENV)/bin
 PY          := $(BIN)/python
 RASA        := $(BIN)/rasa
 MODEL       := models/current.tar.gz
-TRAINING    := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+TRAINING    := config.yml domain.yml $(shell find data components -name '*.yml' -o -name '*.py' 2>/dev/null | grep -v __pycache__)
 
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
@@ -75,6 +75,9 @@ browser:
 test: $(MODEL) browser
 	$(RASA) data validate --fail-on-warnings
 	$(PY) -m pytest -p no:cacheprovider tests
+
+bench: $(MODEL)
+	$(PY) -m benchmarks.run
 
 lock:
 	$(PY) -m pip freeze --exclude-editable | sed '1i # Exact versions of every package in the virtual environment (pip install -c constraints.txt).\n# Regenerate with: make lock' > constraints.txt

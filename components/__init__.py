@@ -1,0 +1,1 @@
+"""Custom Rasa NLU components trained by this project (no downloaded models)."""
