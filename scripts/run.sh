@@ -12,6 +12,9 @@ ENDPOINTS=${ENDPOINTS:-endpoints.yml}
 export RASA_AUTH_TOKEN=${RASA_AUTH_TOKEN:-dev-token-change-me}
 export RASA_TELEMETRY_ENABLED=false SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
 mkdir -p var/logs
+# The action server's port goes into a copy of the endpoints file, so ACTION_PORT works with any ENDPOINTS.
+sed "s#http://localhost:5055/webhook#http://localhost:$ACTION_PORT/webhook#" "$ENDPOINTS" > var/endpoints.yml
+ENDPOINTS=var/endpoints.yml
 
 for port in "$ACTION_PORT" "$RASA_PORT" "$WEB_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -27,6 +30,7 @@ stop_all() {
   for pid in "${pids[@]}"; do kill -TERM "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   echo "Stopped."
+  exit 0
 }
 trap stop_all INT TERM EXIT
 
