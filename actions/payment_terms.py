@@ -38,10 +38,12 @@ def amount_pipeline():
 
 
 def _number(text: str) -> Optional[Decimal]:
-    cleaned = re.sub(r"[^\d.,k]", "", text.lower()).replace(",", "")
-    multiplier = Decimal(1000) if cleaned.endswith("k") else Decimal(1)
+    match = re.search(r"(\d[\d,]*(?:\.\d{1,2})?)(k\b)?", text.lower())
+    if not match:
+        return None
+    multiplier = Decimal(1000) if match.group(2) else Decimal(1)
     try:
-        return (Decimal(cleaned.rstrip("k")) * multiplier).quantize(Decimal("0.01"))
+        return (Decimal(match.group(1).replace(",", "")) * multiplier).quantize(Decimal("0.01"))
     except InvalidOperation:
         return None
 
@@ -118,13 +120,27 @@ def parse_payment_date(text: str, today: date) -> Optional[date]:
     fixed = _fixed_phrase(lowered, today)
     if fixed:
         return fixed
+    iso = re.search(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", lowered)
+    if iso:
+        try:
+            day = date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
+        except ValueError:
+            day = None
+        if day and day >= today:
+            return day
     numeric = re.search(r"\b(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?\b", lowered)
     if numeric:
         return _numeric_date(numeric, today)
-    lone_day = re.search(r"\b(?:the|on|by)\s+(\d{1,2})(?:st|nd|rd|th)?\b(?!\s*(?:of\s+)?[a-z]{3})", lowered) or \
-        re.search(r"\b(\d{1,2})(?:st|nd|rd|th)\b(?!\s*(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))", lowered)
+    months = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    lone_day = re.search(r"\b(?:the|on|by)\s+(\d{1,2})(?:st|nd|rd|th)?\b(?!\s*(?:of\s+)?[a-z]{3})", lowered) or next(
+        (m for m in re.finditer(r"\b(\d{1,2})(?:st|nd|rd|th)\b(?!\s*(?:of\s+)?" + months + ")", lowered)
+         if not re.search(months + r"[a-z]*\.?\s*$", lowered[:m.start()])), None)
     if lone_day and 1 <= int(lone_day.group(1)) <= 31:
         return _day_of_month(today, int(lone_day.group(1)))
+    weekday = re.search(r"\b(?:next|this|coming|on)?\s*(" + "|".join(sorted(WEEKDAYS, key=len, reverse=True)) +
+                        r")\b", lowered)
+    if weekday and not re.search(months + r"[a-z]*\s+\d|\d\s*(?:st|nd|rd|th)?\s+(?:of\s+)?" + months, lowered):
+        return _next_weekday(today, WEEKDAYS[weekday.group(1)])
     cleaned = re.sub(r"\b(\d{1,2})(st|nd|rd|th)\b", r"\1", lowered).replace(" of ", " ")
     found = search_dates(cleaned, languages=["en"], settings={
         "PREFER_DATES_FROM": "future", "RELATIVE_BASE": datetime.combine(today, datetime.min.time()),
@@ -136,6 +152,12 @@ def parse_payment_date(text: str, today: date) -> Optional[date]:
 
 
 def _fixed_phrase(lowered: str, today: date) -> Optional[date]:
+    counted = re.search(r"\b(\d{1,2}|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\s+(days?|weeks?|months?)\s+"
+                        r"(?:from|after)\s+(?:today|now)\b", lowered)
+    if counted:
+        count, unit = _count(counted.group(1)), counted.group(2)
+        return today + (timedelta(days=count) if unit.startswith("day") else timedelta(weeks=count)
+                        if unit.startswith("week") else relativedelta(months=count))
     if re.search(r"\b(today|tonight|right now|now|this (morning|afternoon|evening)|straight away|asap)\b", lowered):
         return today
     if "day after tomorrow" in lowered:
@@ -166,10 +188,6 @@ def _fixed_phrase(lowered: str, today: date) -> Optional[date]:
             if unit.startswith("week"):
                 return today + timedelta(weeks=count)
             return today + relativedelta(months=count)
-    weekday = re.search(r"\b(next|this|coming|on)?\s*(" + "|".join(sorted(WEEKDAYS, key=len, reverse=True)) +
-                        r")\b", lowered)
-    if weekday:
-        return _next_weekday(today, WEEKDAYS[weekday.group(2)])
     return None
 
 

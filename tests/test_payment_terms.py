@@ -91,3 +91,16 @@ def test_numbers_that_are_dates_or_durations_are_not_amounts(text):
 ])
 def test_plan_lengths(text, expected):
     assert parse_months(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("January 5th", date(2027, 1, 5)), ("2026-12-10", date(2026, 12, 10)),
+    ("two weeks from today", date(2026, 12, 6)), ("monday the 30th", date(2026, 11, 30)),
+])
+def test_month_names_iso_dates_and_counted_days_win_over_weaker_cues(text, expected):
+    assert parse_payment_date(text, TODAY) == expected
+
+
+def test_bucks_is_not_thousands():
+    assert parse_amount("I could pay 120 bucks", BALANCE) == Decimal("120.00")
+    assert parse_amount("2k", BALANCE) == Decimal("2000.00")
