@@ -72,7 +72,7 @@ browser:
 	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the browser tests..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(MODEL) browser
+test: $(MODEL) browser demo-ledger
 	$(RASA) data validate --fail-on-warnings
 	$(PY) -m pytest -p no:cacheprovider tests
 
