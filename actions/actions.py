@@ -123,6 +123,12 @@ def ask_for_identity(dispatcher: CollectingDispatcher, tracker: Tracker) -> List
     return [SlotSet("awaiting", "account_reference")]
 
 
+def identity_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    """Declines to discuss the account until identity is confirmed, and asks for what is missing."""
+    tell(dispatcher, "identity_first")
+    return ask_for_identity(dispatcher, tracker)
+
+
 def say(dispatcher: CollectingDispatcher, text: str) -> None:
     dispatcher.utter_message(text=COMPLIANCE.checked(text))
 
@@ -164,8 +170,8 @@ class ActionVerifyIdentity(CollectionsAction):
         reference = (normalise_account_reference(next(tracker.get_latest_entity_values("account_id"), None))
                      or (normalise_account_reference(text) if not text.startswith("/") else None)
                      or normalise_account_reference(tracker.get_slot("account_reference")))
-        dob_text = next(tracker.get_latest_entity_values("date_of_birth"), None) or text
-        date_of_birth = parse_date_of_birth(dob_text, today()) or parse_date_of_birth(text, today())
+        dob_entity = next(tracker.get_latest_entity_values("date_of_birth"), None)
+        date_of_birth = (dob_entity and parse_date_of_birth(dob_entity, today())) or parse_date_of_birth(text, today())
         events: List[Dict[Text, Any]] = [SlotSet("account_reference", reference)]
 
         if not reference:
@@ -185,7 +191,6 @@ class ActionVerifyIdentity(CollectionsAction):
             for payment in outcomes().payments_to_thank(account.account_id):
                 tell(dispatcher, "payment_thanks", amount=format_money(payment.amount, account.currency),
                      date=format_date(payment.paid_on))
-            account = accounts().get(account.account_id)
             if account.balance > 0:
                 tell(dispatcher, "balance", **account_facts(account))
             else:
@@ -210,8 +215,7 @@ class ActionTellBalance(CollectionsAction):
     def act(self, dispatcher, tracker):
         account = verified_account(tracker)
         if not account:
-            tell(dispatcher, "identity_first")
-            return ask_for_identity(dispatcher, tracker)
+            return identity_first(dispatcher, tracker)
         tell(dispatcher, "balance", **account_facts(account))
         return []
 
@@ -226,8 +230,7 @@ class ActionCounterObjection(CollectionsAction):
         objection = (tracker.latest_message.get("intent") or {}).get("name")
         account = verified_account(tracker)
         if not account:
-            tell(dispatcher, "identity_first")
-            return ask_for_identity(dispatcher, tracker)
+            return identity_first(dispatcher, tracker)
         if tracker.get_slot("pressure_stopped"):
             tell(dispatcher, "pressure_stopped")
             return [SlotSet("objection", objection)]
@@ -308,7 +311,7 @@ class ActionDeny(CollectionsAction):
             draft = draft_from_slots(tracker)
             changed = draft.merged_with(tracker.latest_message.get("text") or "", today(), draft_balance(draft, account))
             if changed != draft:
-                return negotiate(dispatcher, tracker, account, draft)
+                return negotiate(dispatcher, tracker, account, changed, text="")
             tell(dispatcher, "what_to_change")
             return [SlotSet("pending_confirmation", None)]
         tell(dispatcher, "anything_else")
@@ -324,8 +327,7 @@ class ActionPaymentInstructions(CollectionsAction):
     def act(self, dispatcher, tracker):
         account = verified_account(tracker)
         if not account:
-            tell(dispatcher, "identity_first")
-            return ask_for_identity(dispatcher, tracker)
+            return identity_first(dispatcher, tracker)
         amount = format_money(account.balance, account.currency)
         tell(dispatcher, "payment_instructions", amount=amount, **CREDITOR.payment_details(account.account_id))
         if (tracker.latest_message.get("intent") or {}).get("name") != "agree_to_pay" or account.balance <= 0:
@@ -410,8 +412,7 @@ class ActionNegotiateCommitment(CollectionsAction):
     def act(self, dispatcher, tracker):
         account = verified_account(tracker)
         if not account:
-            tell(dispatcher, "identity_first")
-            return ask_for_identity(dispatcher, tracker)
+            return identity_first(dispatcher, tracker)
         if account.balance <= 0:
             tell(dispatcher, "paid_in_full", account_id=account.account_id)
             return []
