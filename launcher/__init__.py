@@ -1,0 +1,1 @@
+"""Starting, supervising and configuring the product's servers."""
