@@ -62,6 +62,7 @@ export-outcomes: setup
 	@[ -n "$(OUT)" ] || { echo "usage: make export-outcomes OUT=path/to/outcomes.csv"; exit 2; }
 	$(PY) -m actions.outcome_export "$(OUT)"
 
+# Each part of the product adds its own set-up in its own section with a recipe-less rule: `run test: its-target`.
 run: $(MODEL) demo-ledger
 	@scripts/run.sh
 
