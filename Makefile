@@ -48,19 +48,19 @@ validate: setup
 demo-ledger: setup
 	@mkdir -p var
 	$(PY) demo/demo_ledger.py var/demo-ledger.csv
-	$(PY) -m actions.ledger_import var/demo-ledger.csv
+	$(PY) -m commands.import_accounts var/demo-ledger.csv
 
 import-accounts: setup
 	@[ -n "$(CSV)" ] || { echo "usage: make import-accounts CSV=path/to/ledger.csv"; exit 2; }
-	$(PY) -m actions.ledger_import "$(CSV)"
+	$(PY) -m commands.import_accounts "$(CSV)"
 
 import-payments: setup
 	@[ -n "$(CSV)" ] || { echo "usage: make import-payments CSV=path/to/payments.csv"; exit 2; }
-	$(PY) -m actions.payment_import "$(CSV)"
+	$(PY) -m commands.import_payments "$(CSV)"
 
 export-outcomes: setup
 	@[ -n "$(OUT)" ] || { echo "usage: make export-outcomes OUT=path/to/outcomes.csv"; exit 2; }
-	$(PY) -m actions.outcome_export "$(OUT)"
+	$(PY) -m commands.export_outcomes "$(OUT)"
 
 # Each part of the product adds its own set-up in its own section with a recipe-less rule: `run test: its-target`.
 run: $(MODEL) demo-ledger

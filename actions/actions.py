@@ -18,11 +18,12 @@ from actions.compliance import CompliancePolicy
 from actions.creditor import Creditor
 from actions.escalation import EscalationPolicy
 from actions.identity import normalise_account_reference, parse_date_of_birth
-from actions.ledger import Account, AccountRepository
+from actions.account import Account, describe_overdue, format_date, format_money
+from actions.ledger import AccountRepository
 from actions.messages import MessageCatalogue
 from actions.negotiation import OUTCOME_FOR_KIND, Draft, format_day, next_step
 from actions.outcome_store import ConversationOutcome, OutcomeStore
-from actions.script_library import ScriptFacts, ScriptLibrary, describe_overdue, format_date, format_money
+from actions.script_library import ScriptFacts, ScriptLibrary
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def accounts() -> AccountRepository:
 
 
 def outcomes() -> OutcomeStore:
-    return OutcomeStore(accounts())
+    return OutcomeStore(accounts().url)
 
 
 def slots_after(tracker: Tracker, events: List[Dict[Text, Any]]) -> Dict[Text, Any]:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Dict, List, Optional, Tuple
 
-from actions.ledger import Account
+from actions.account import Account
 from actions.policy_files import PolicyError, load_policy, require
 
 KNOWN_CONDITIONS = {"days_overdue_at_least", "broken_promises_at_least"}

@@ -1,116 +1,24 @@
-"""The accounts ledger: SQLAlchemy tables and the repository the actions use.
-
-SQLite by default; any SQLAlchemy URL through ``ACCOUNTS_DB_URL`` (e.g. PostgreSQL).
-"""
+"""The accounts ledger: the repository the actions and the import use over the ``accounts`` tables."""
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
 from decimal import Decimal
-from functools import lru_cache
 from typing import Iterable, List, Optional
 
-from sqlalchemy import (
-    BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text, TypeDecorator,
-    create_engine, func, select,
-)
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, declarative_base, sessionmaker
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from actions.policy_files import PROJECT_ROOT
-
-DEFAULT_DB_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'accounts.db'}"
-
-Base = declarative_base()
+from actions.account import ACCOUNT_FIELDS, Account
+from actions.models import AccountFlagRow, AccountRow, database_url, engine_for, sessions_for, utc_now
 
 
-class Money(TypeDecorator):
-    """An exact amount stored as whole cents, so no database rounds a cent away."""
-    impl = BigInteger
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        return None if value is None else int((Decimal(value) * 100).to_integral_value())
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-class AccountRow(Base):
-    __tablename__ = "accounts"
-    account_id = Column(String(32), primary_key=True)
-    full_name = Column(String(200), nullable=False)
-    date_of_birth = Column(Date, nullable=False)
-    balance = Column(Money, nullable=False)
-    currency = Column(String(3), nullable=False)
-    due_date = Column(Date, nullable=False)
-    legal_action_allowed = Column(Boolean, nullable=False, default=False)
-    broken_promises = Column(Integer, nullable=False, default=0)
-    language = Column(String(8), nullable=False, default="en")
-    email = Column(String(200))
-    phone = Column(String(50))
-    updated_at = Column(DateTime, nullable=False, default=utc_now, onupdate=utc_now)
-
-
-class AccountFlagRow(Base):
-    """A compliance or attention flag raised on an account (dispute, cease contact, ...)."""
-    __tablename__ = "account_flags"
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    account_id = Column(String(32), ForeignKey("accounts.account_id"), nullable=False, index=True)
-    flag = Column(String(32), nullable=False)
-    conversation_id = Column(String(128))
-    note = Column(Text)
-    raised_at = Column(DateTime, nullable=False, default=utc_now)
-
-
-@dataclass(frozen=True)
-class Account:
-    account_id: str
-    full_name: str
-    date_of_birth: date
-    balance: Decimal
-    currency: str
-    due_date: date
-    legal_action_allowed: bool
-    broken_promises: int = 0
-    language: str = "en"
-    email: Optional[str] = None
-    phone: Optional[str] = None
-
-    def days_overdue(self, today: date) -> int:
-        return max(0, (today - self.due_date).days)
-
-    @classmethod
-    def from_row(cls, row: AccountRow) -> "Account":
-        return cls(
-            account_id=row.account_id, full_name=row.full_name, date_of_birth=row.date_of_birth,
-            balance=Decimal(row.balance).quantize(Decimal("0.01")), currency=row.currency,
-            due_date=row.due_date, legal_action_allowed=bool(row.legal_action_allowed),
-            broken_promises=row.broken_promises or 0, language=row.language or "en",
-            email=row.email, phone=row.phone,
-        )
-
-
-ACCOUNT_FIELDS = [c.name for c in AccountRow.__table__.columns if c.name != "updated_at"]
-
-
-def database_url() -> str:
-    return os.environ.get("ACCOUNTS_DB_URL") or DEFAULT_DB_URL
-
-
-@lru_cache(maxsize=8)
-def engine_for(url: str) -> Engine:
-    if url.startswith("sqlite:///"):
-        os.makedirs(os.path.dirname(url[len("sqlite:///"):]) or ".", exist_ok=True)
-    engine = create_engine(url, future=True, pool_pre_ping=True)
-    import actions.outcome_store  # noqa: F401  (registers the outcome tables before they are created)
-    Base.metadata.create_all(engine)
-    return engine
+def account_from_row(row: AccountRow) -> Account:
+    return Account(
+        account_id=row.account_id, full_name=row.full_name, date_of_birth=row.date_of_birth,
+        balance=Decimal(row.balance).quantize(Decimal("0.01")), currency=row.currency,
+        due_date=row.due_date, legal_action_allowed=bool(row.legal_action_allowed),
+        broken_promises=row.broken_promises or 0, language=row.language or "en",
+        email=row.email, phone=row.phone,
+    )
 
 
 class AccountRepository:
@@ -119,7 +27,7 @@ class AccountRepository:
     def __init__(self, url: Optional[str] = None):
         self.url = url or database_url()
         self.engine = engine_for(self.url)
-        self._sessions = sessionmaker(self.engine, future=True, expire_on_commit=False)
+        self._sessions = sessions_for(self.url)
 
     def session(self) -> Session:
         return self._sessions()
@@ -127,7 +35,7 @@ class AccountRepository:
     def get(self, account_id: str) -> Optional[Account]:
         with self.session() as session:
             row = session.get(AccountRow, account_id)
-            return Account.from_row(row) if row else None
+            return account_from_row(row) if row else None
 
     def upsert_many(self, accounts: Iterable[Account], session: Session, chunk_size: int = 900) -> int:
         """Insert or update by ``account_id`` inside the caller's transaction; returns rows changed."""

@@ -11,7 +11,7 @@ from typing import Dict, List, Optional
 
 from actions.commitments import CommitmentPolicy, Instalment
 from actions.payment_terms import parse_amount, parse_months, parse_payment_date
-from actions.script_library import format_money
+from actions.account import format_money
 
 KINDS = ("promise", "plan", "partial", "rest")
 OUTCOME_FOR_KIND = {"promise": "PROMISE_TO_PAY", "plan": "PAYMENT_PLAN", "partial": "PARTIAL_PAYMENT",

@@ -1,4 +1,4 @@
-"""Outcomes, promises and payments received, kept in the accounts database beside the ledger."""
+"""Outcomes, promises and payments received: the repository over those tables of ``actions.models``."""
 from __future__ import annotations
 
 import csv
@@ -7,50 +7,17 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Dict, Iterable, List, Optional, Sequence, TextIO
 
-from sqlalchemy import Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions.commitments import Instalment
-from actions.ledger import AccountFlagRow, AccountRepository, AccountRow, Base, Money, utc_now
+from actions.models import (
+    AccountFlagRow, AccountRow, OutcomeRow, PaymentRow, PromiseRow, database_url, sessions_for, utc_now,
+)
 
 EXPORT_COLUMNS = ["conversation_id", "account_id", "outcome", "promise_date", "promise_amount", "max_tone",
                   "objections", "recorded_at"]
 TIME_REQUESTS = ("PROMISE_TO_PAY", "PAYMENT_PLAN", "PARTIAL_PAYMENT")
-
-
-class OutcomeRow(Base):
-    __tablename__ = "conversation_outcomes"
-    conversation_id = Column(String(128), primary_key=True)
-    account_id = Column(String(32), index=True)
-    outcome = Column(String(32), nullable=False)
-    promise_date = Column(Date)
-    promise_amount = Column(Money)
-    max_tone = Column(String(16))
-    objections = Column(Text, nullable=False, default="")
-    recorded_at = Column(DateTime, nullable=False, default=utc_now)
-
-
-class PromiseRow(Base):
-    """One dated amount the debtor committed to: a promise, a part payment, or one instalment of a plan."""
-    __tablename__ = "promises"
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    account_id = Column(String(32), ForeignKey("accounts.account_id"), nullable=False, index=True)
-    conversation_id = Column(String(128), nullable=False)
-    kind = Column(String(16), nullable=False)
-    due_date = Column(Date, nullable=False)
-    amount = Column(Money, nullable=False)
-    made_on = Column(Date, nullable=False)
-    status = Column(String(8), nullable=False, default="open")  # open, kept, broken
-
-
-class PaymentRow(Base):
-    __tablename__ = "payments"
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    account_id = Column(String(32), ForeignKey("accounts.account_id"), nullable=False, index=True)
-    amount = Column(Money, nullable=False)
-    paid_on = Column(Date, nullable=False)
-    thanked = Column(Boolean, nullable=False, default=False)
-    imported_at = Column(DateTime, nullable=False, default=utc_now)
 
 
 @dataclass(frozen=True)
@@ -72,11 +39,17 @@ class Payment:
 
 
 class OutcomeStore:
-    def __init__(self, repository: AccountRepository):
-        self.repository = repository
+    """Reads and writes conversation outcomes, promises and payments received."""
+
+    def __init__(self, url: Optional[str] = None):
+        self.url = url or database_url()
+        self._sessions = sessions_for(self.url)
+
+    def session(self) -> Session:
+        return self._sessions()
 
     def record_outcome(self, outcome: ConversationOutcome) -> None:
-        with self.repository.session() as session, session.begin():
+        with self.session() as session, session.begin():
             row = session.get(OutcomeRow, outcome.conversation_id) or OutcomeRow(
                 conversation_id=outcome.conversation_id)
             row.account_id = outcome.account_id
@@ -89,24 +62,24 @@ class OutcomeStore:
             session.add(row)
 
     def outcome(self, conversation_id: str) -> Optional[OutcomeRow]:
-        with self.repository.session() as session:
+        with self.session() as session:
             return session.get(OutcomeRow, conversation_id)
 
     def record_promises(self, account_id: str, conversation_id: str, kind: str,
                         instalments: Iterable[Instalment], today: date) -> None:
-        with self.repository.session() as session, session.begin():
+        with self.session() as session, session.begin():
             for item in instalments:
                 session.add(PromiseRow(account_id=account_id, conversation_id=conversation_id, kind=kind,
                                        due_date=item.due, amount=item.amount, made_on=today))
 
     def promises(self, account_id: str) -> List[PromiseRow]:
-        with self.repository.session() as session:
+        with self.session() as session:
             return list(session.scalars(select(PromiseRow).where(PromiseRow.account_id == account_id)
                                         .order_by(PromiseRow.due_date, PromiseRow.id)))
 
     def import_payments(self, payments: Sequence[Payment], today: date) -> int:
         """Records payments (all or nothing), lowers balances, then settles the promises they touch."""
-        with self.repository.session() as session, session.begin():
+        with self.session() as session, session.begin():
             known = set(session.scalars(select(AccountRow.account_id).where(
                 AccountRow.account_id.in_({p.account_id for p in payments}))))
             unknown = sorted({p.account_id for p in payments} - known)
@@ -124,7 +97,7 @@ class OutcomeStore:
 
     def settle_promises(self, account_id: str, today: date) -> int:
         """Marks promises whose date has passed as kept or broken; returns how many broke now."""
-        with self.repository.session() as session, session.begin():
+        with self.session() as session, session.begin():
             return self._settle(session, account_id, today)
 
     @staticmethod
@@ -155,7 +128,7 @@ class OutcomeStore:
 
     def payments_to_thank(self, account_id: str) -> List[Payment]:
         """Payments the debtor has not yet been thanked for; marks them thanked."""
-        with self.repository.session() as session, session.begin():
+        with self.session() as session, session.begin():
             rows = list(session.scalars(select(PaymentRow).where(
                 PaymentRow.account_id == account_id, PaymentRow.thanked.is_(False)).order_by(PaymentRow.paid_on)))
             for row in rows:
@@ -165,7 +138,7 @@ class OutcomeStore:
     def check_warning_sign(self, account_id: str, today: date, requests_needed: int, within_days: int) -> bool:
         """Flags, once, an account with no broken promises that keeps asking for more time."""
         since = datetime.combine(today - timedelta(days=within_days), datetime.min.time())
-        with self.repository.session() as session, session.begin():
+        with self.session() as session, session.begin():
             account = session.get(AccountRow, account_id)
             if account is None or account.broken_promises:
                 return False
@@ -187,7 +160,7 @@ class OutcomeStore:
         writer = csv.writer(handle)
         writer.writerow(EXPORT_COLUMNS)
         count = 0
-        with self.repository.session() as session:
+        with self.session() as session:
             for row in session.scalars(select(OutcomeRow).order_by(OutcomeRow.recorded_at)):
                 writer.writerow([row.conversation_id, row.account_id or "", row.outcome,
                                  row.promise_date.isoformat() if row.promise_date else "",

@@ -16,7 +16,11 @@ class PolicyError(ValueError):
 
 
 def load_policy(name: str) -> Dict[str, Any]:
-    path = POLICY_DIR / name
+    """``policy/<name>`` (or ``$POLICY_DIR/<name>``) as a mapping."""
+    return load_policy_file(POLICY_DIR / name)
+
+
+def load_policy_file(path: Path) -> Dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as handle:
             data = yaml.safe_load(handle)

@@ -4,11 +4,10 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any, Dict, List, Optional
 
 from actions.escalation import EscalationPolicy
-from actions.ledger import Account
+from actions.account import Account, describe_overdue, format_date, format_money
 from actions.policy_files import PolicyError, load_policy, require
 
 SOURCE = "policy/scripts.yml"
@@ -19,21 +18,6 @@ OBJECTIONS = (
     "refuse_to_pay",
 )
 PLACEHOLDERS = {"name", "amount", "due_date", "overdue", "creditor", "consequences"}
-
-
-def format_money(amount: Decimal, currency: str) -> str:
-    return f"{amount:,.2f} {currency}"
-
-
-def format_date(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
-def describe_overdue(account: Account, today: date) -> str:
-    days = account.days_overdue(today)
-    if days == 0:
-        return "due today" if account.due_date == today else f"due on {format_date(account.due_date)}"
-    return f"{days} day{'s' if days != 1 else ''} overdue"
 
 
 @dataclass(frozen=True)

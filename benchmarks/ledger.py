@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 from actions.ledger import AccountRepository
-from actions.ledger_import import import_accounts
+from commands.import_accounts import import_accounts
 
 HEADER = ("account_id,full_name,date_of_birth,balance,currency,due_date,legal_action_allowed,"
           "broken_promises,language,email,phone\n")

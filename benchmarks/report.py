@@ -299,7 +299,7 @@ def _ledger_md(ledger: Optional[Dict]) -> List[str]:
     if not ledger:
         return []
     lines = ["## Ledger size", "",
-             "`actions.ledger_import.import_accounts` of a synthetic CSV into a fresh SQLite file, then "
+             "`commands.import_accounts.import_accounts` of a synthetic CSV into a fresh SQLite file, then "
              f"`AccountRepository.get` of random existing ids ({ledger['sizes'][0]['lookups_per_round']:,} per "
              f"round, median of {ledger['sizes'][0]['rounds']} rounds). Import is a single run per size.", "",
              "| Accounts | CSV written (s) | Import (s) | Rows/s | DB size (MB) | Peak RSS of the importing process (MB) | Look-up p50 (ms) | Look-up p95 (ms) |",

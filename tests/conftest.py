@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from actions.ledger import AccountRepository  # noqa: E402
-from actions.ledger_import import import_accounts  # noqa: E402
+from commands.import_accounts import import_accounts  # noqa: E402
 from demo.demo_ledger import write_demo_ledger  # noqa: E402
 from tests.servers import Stack  # noqa: E402
 

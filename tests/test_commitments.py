@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 
 from actions.commitments import CommitmentPolicy, Instalment
-from actions.ledger_import import LedgerImportError
+from commands.csv_records import LedgerImportError
 from actions.negotiation import Draft, next_step
 from actions.outcome_store import ConversationOutcome, OutcomeStore
-from actions.payment_import import import_payments
+from commands.import_payments import import_payments
 from actions.policy_files import PolicyError, load_policy
 
 TODAY = date(2026, 11, 22)
@@ -83,7 +83,7 @@ def test_mistakes_in_the_commitment_policy_fail_loudly():
 @pytest.fixture
 def store(demo_repository, monkeypatch):
     monkeypatch.setenv("COLLECTIONS_TODAY", TODAY.isoformat())
-    return OutcomeStore(demo_repository)
+    return OutcomeStore(demo_repository.url)
 
 
 def test_payments_import_lowers_the_balance_and_is_all_or_nothing(store, demo_repository):

@@ -19,7 +19,7 @@ def verified_sender(stack, reference="AC-10023", born="12 April 1980"):
 
 def export_rows(stack, tmp_path):
     out = tmp_path / "outcomes.csv"
-    subprocess.run([sys.executable, "-m", "actions.outcome_export", str(out)], cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "commands.export_outcomes", str(out)], cwd=ROOT, check=True,
                    env={**os.environ, "ACCOUNTS_DB_URL": stack.db_url})
     with open(out, newline="") as handle:
         return {row["conversation_id"]: row for row in csv.DictReader(handle)}

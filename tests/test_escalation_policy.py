@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from actions.escalation import EscalationPolicy
-from actions.ledger import Account
+from actions.account import Account
 from actions.policy_files import PolicyError, load_policy
 
 TODAY = date(2026, 11, 22)

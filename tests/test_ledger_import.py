@@ -3,7 +3,10 @@ from decimal import Decimal
 
 import pytest
 
-from actions.ledger_import import LedgerImportError, import_accounts, main
+from actions.ledger import account_from_row
+from actions.models import AccountRow
+from commands.csv_records import LedgerImportError
+from commands.import_accounts import import_accounts, main
 
 HEADER = "account_id,full_name,date_of_birth,balance,currency,due_date,legal_action_allowed"
 GOOD = HEADER + ",broken_promises,email\n" + \
@@ -77,8 +80,7 @@ def test_demo_ledger_covers_the_cases_the_demo_needs(demo_repository):
     from tests.conftest import TODAY
     assert demo_repository.count() >= 20
     with demo_repository.session() as session:
-        from actions.ledger import Account, AccountRow
-        accounts = [Account.from_row(r) for r in session.query(AccountRow)]
+        accounts = [account_from_row(r) for r in session.query(AccountRow)]
     overdue = [a.days_overdue(TODAY) for a in accounts]
     assert min(overdue) <= 3 and max(overdue) >= 90
     assert any(a.broken_promises >= 2 for a in accounts)

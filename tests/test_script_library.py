@@ -7,7 +7,7 @@ import pytest
 
 from actions.compliance import CompliancePolicy
 from actions.escalation import EscalationPolicy
-from actions.ledger import Account
+from actions.account import Account
 from actions.messages import MessageCatalogue
 from actions.policy_files import PolicyError, load_policy
 from actions.script_library import OBJECTIONS, ScriptFacts, ScriptLibrary

@@ -1,6 +1,6 @@
 """CSV import of payments received (account_id, amount, paid_on): validated whole, all or nothing.
 
-    python -m actions.payment_import path/to/payments.csv
+    python -m commands.import_payments path/to/payments.csv
 """
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import sys
 from typing import Dict, Optional, Sequence, TextIO
 
 from actions.clock import today
-from actions.ledger import AccountRepository
-from actions.ledger_import import LedgerImportError, parse_iso_date, parse_money, read_csv_records
 from actions.outcome_store import OutcomeStore, Payment
+from commands.csv_records import LedgerImportError, parse_iso_date, parse_money, read_csv_records
 
 REQUIRED_COLUMNS = ["account_id", "amount", "paid_on"]
 
@@ -39,11 +38,11 @@ def import_payments(handle: TextIO, store: OutcomeStore) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
-        print("usage: python -m actions.payment_import PAYMENTS.csv", file=sys.stderr)
+        print("usage: python -m commands.import_payments PAYMENTS.csv", file=sys.stderr)
         return 2
     try:
         with open(args[0], newline="", encoding="utf-8-sig") as handle:
-            count = import_payments(handle, OutcomeStore(AccountRepository()))
+            count = import_payments(handle, OutcomeStore())
     except FileNotFoundError:
         print(f"{args[0]}: no such file", file=sys.stderr)
         return 1

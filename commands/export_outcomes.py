@@ -1,20 +1,19 @@
 """Writes every conversation's outcome as CSV for the collection system.
 
-    python -m actions.outcome_export outcomes.csv
+    python -m commands.export_outcomes outcomes.csv
 """
 import sys
 
-from actions.ledger import AccountRepository
 from actions.outcome_store import OutcomeStore
 
 
 def main(argv=None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
-        print("usage: python -m actions.outcome_export OUT.csv", file=sys.stderr)
+        print("usage: python -m commands.export_outcomes OUT.csv", file=sys.stderr)
         return 2
     with open(args[0], "w", newline="", encoding="utf-8") as handle:
-        count = OutcomeStore(AccountRepository()).export_outcomes(handle)
+        count = OutcomeStore().export_outcomes(handle)
     print(f"{args[0]}: {count} conversation outcomes written")
     return 0
 

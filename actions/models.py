@@ -1,0 +1,194 @@
+"""Every SQLAlchemy table of the accounts database, in one place.
+
+SQLite by default; any SQLAlchemy URL through ``ACCOUNTS_DB_URL`` (e.g. PostgreSQL). The repositories
+(``ledger``, ``outcome_store``, ...) read and write these tables; plain domain objects never import them.
+Other parts append their tables at the end, each in its own headed section.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from decimal import Decimal
+from functools import lru_cache
+
+from sqlalchemy import (
+    BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, create_engine,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import declarative_base, sessionmaker
+
+from actions.policy_files import PROJECT_ROOT
+
+DEFAULT_DB_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'accounts.db'}"
+
+Base = declarative_base()
+
+
+class Money(TypeDecorator):
+    """An exact amount stored as whole cents, so no database rounds a cent away."""
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else int((Decimal(value) * 100).to_integral_value())
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def database_url() -> str:
+    return os.environ.get("ACCOUNTS_DB_URL") or DEFAULT_DB_URL
+
+
+def is_default_database(url: str) -> bool:
+    return url == DEFAULT_DB_URL
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str) -> Engine:
+    """One engine per URL, with every table below created on first use."""
+    if url.startswith("sqlite:///"):
+        os.makedirs(os.path.dirname(url[len("sqlite:///"):]) or ".", exist_ok=True)
+    engine = create_engine(url, future=True, pool_pre_ping=True)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+@lru_cache(maxsize=8)
+def sessions_for(url: str) -> sessionmaker:
+    return sessionmaker(engine_for(url), future=True, expire_on_commit=False)
+
+
+# ---------------------------------------------------------------- ledger: accounts and their flags
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+    account_id = Column(String(32), primary_key=True)
+    full_name = Column(String(200), nullable=False)
+    date_of_birth = Column(Date, nullable=False)
+    balance = Column(Money, nullable=False)
+    currency = Column(String(3), nullable=False)
+    due_date = Column(Date, nullable=False)
+    legal_action_allowed = Column(Boolean, nullable=False, default=False)
+    broken_promises = Column(Integer, nullable=False, default=0)
+    language = Column(String(8), nullable=False, default="en")
+    email = Column(String(200))
+    phone = Column(String(50))
+    updated_at = Column(DateTime, nullable=False, default=utc_now, onupdate=utc_now)
+
+
+class AccountFlagRow(Base):
+    """A compliance or attention flag raised on an account (dispute, cease contact, ...)."""
+    __tablename__ = "account_flags"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    account_id = Column(String(32), ForeignKey("accounts.account_id"), nullable=False, index=True)
+    flag = Column(String(32), nullable=False)
+    conversation_id = Column(String(128))
+    note = Column(Text)
+    raised_at = Column(DateTime, nullable=False, default=utc_now)
+
+
+# ---------------------------------------------------------------- outcomes, promises, payments
+
+class OutcomeRow(Base):
+    __tablename__ = "conversation_outcomes"
+    conversation_id = Column(String(128), primary_key=True)
+    account_id = Column(String(32), index=True)
+    outcome = Column(String(32), nullable=False)
+    promise_date = Column(Date)
+    promise_amount = Column(Money)
+    max_tone = Column(String(16))
+    objections = Column(Text, nullable=False, default="")
+    recorded_at = Column(DateTime, nullable=False, default=utc_now)
+
+
+class PromiseRow(Base):
+    """One dated amount the debtor committed to: a promise, a part payment, or one instalment of a plan."""
+    __tablename__ = "promises"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    account_id = Column(String(32), ForeignKey("accounts.account_id"), nullable=False, index=True)
+    conversation_id = Column(String(128), nullable=False)
+    kind = Column(String(16), nullable=False)
+    due_date = Column(Date, nullable=False)
+    amount = Column(Money, nullable=False)
+    made_on = Column(Date, nullable=False)
+    status = Column(String(8), nullable=False, default="open")  # open, kept, broken
+
+
+class PaymentRow(Base):
+    __tablename__ = "payments"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    account_id = Column(String(32), ForeignKey("accounts.account_id"), nullable=False, index=True)
+    amount = Column(Money, nullable=False)
+    paid_on = Column(Date, nullable=False)
+    thanked = Column(Boolean, nullable=False, default=False)
+    imported_at = Column(DateTime, nullable=False, default=utc_now)
+
+
+# ---------------------------------------------------------------- tables of other parts
+# Each part appends its tables below this line in its own headed section (staff users, audit, review, practice).
+
+
+# ---------------------------------------------------------------- staff console: users, sign-in, tokens, audit
+
+class StaffUserRow(Base):
+    __tablename__ = "staff_users"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    username = Column(String(64), nullable=False, unique=True)
+    role = Column(String(16), nullable=False)  # collector, supervisor, admin
+    password_hash = Column(String(255), nullable=False)
+    disabled = Column(Boolean, nullable=False, default=False)
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+    updated_at = Column(DateTime, nullable=False, default=utc_now, onupdate=utc_now)
+    last_login_at = Column(DateTime)
+
+
+class StaffSessionRow(Base):
+    """A signed-in browser: the cookie holds a random id; only its keyed hash is stored, so a row can be revoked."""
+    __tablename__ = "staff_sessions"
+    id_hash = Column(String(64), primary_key=True)
+    user_id = Column(Integer, ForeignKey("staff_users.id"), nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    client_address = Column(String(64))
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+    last_seen_at = Column(DateTime, nullable=False, default=utc_now)
+    expires_at = Column(DateTime, nullable=False)
+
+
+class StaffApiTokenRow(Base):
+    """A personal API token (``Authorization: Bearer``); only its SHA-256 is stored."""
+    __tablename__ = "staff_api_tokens"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    user_id = Column(Integer, ForeignKey("staff_users.id"), nullable=False, index=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    label = Column(String(100), nullable=False, default="")
+    created_at = Column(DateTime, nullable=False, default=utc_now)
+    last_used_at = Column(DateTime)
+    revoked_at = Column(DateTime)
+
+
+class StaffLoginAttemptRow(Base):
+    """Every sign-in attempt, for slowing and locking repeated failures per username and per client address."""
+    __tablename__ = "staff_login_attempts"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    username = Column(String(64), nullable=False, index=True)
+    client_address = Column(String(64), nullable=False, index=True)
+    succeeded = Column(Boolean, nullable=False)
+    attempted_at = Column(DateTime, nullable=False, default=utc_now, index=True)
+
+
+class StaffAuditRow(Base):
+    """Who did what to what, and when: every staff action worth answering for."""
+    __tablename__ = "staff_audit_log"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    at = Column(DateTime, nullable=False, default=utc_now, index=True)
+    user_id = Column(Integer, ForeignKey("staff_users.id"), index=True)
+    username = Column(String(64))
+    action = Column(String(64), nullable=False, index=True)
+    target = Column(String(200), nullable=False, default="")
+    detail = Column(Text, nullable=False, default="")
+    client_address = Column(String(64))

@@ -1,0 +1,1 @@
+"""Command-line tools for operations and staff: ``python -m commands.<name>``."""
