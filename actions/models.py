@@ -192,3 +192,95 @@ class StaffAuditRow(Base):
     target = Column(String(200), nullable=False, default="")
     detail = Column(Text, nullable=False, default="")
     client_address = Column(String(64))
+
+
+# ---------------------------------------------------------------- supervisor review: conversation index, review work
+# Summaries are rebuilt from Rasa's tracker store `events` table by actions/conversation_index.py; the rest is
+# what supervisors record. Multi-valued summary columns hold ";a;b;" so one LIKE finds a member.
+from sqlalchemy import Float, UniqueConstraint  # noqa: E402
+
+
+class ReviewIndexStateRow(Base):
+    """How far the indexer has read the tracker store's events table."""
+    __tablename__ = "review_index_state"
+    name = Column(String(32), primary_key=True)
+    last_event_id = Column(BigInteger, nullable=False, default=0)
+    updated_at = Column(DateTime, nullable=False, default=utc_now, onupdate=utc_now)
+
+
+class ReviewConversationRow(Base):
+    """One live conversation (a tracker sender id), summarised for the inbox, filters and dashboard."""
+    __tablename__ = "review_conversations"
+    conversation_id = Column(String(255), primary_key=True)
+    started_at = Column(DateTime, nullable=False, index=True)
+    last_event_at = Column(DateTime, nullable=False)
+    account_id = Column(String(32), index=True)  # only once verified
+    outcome = Column(String(32), nullable=False, index=True)
+    max_tone = Column(String(16), index=True)
+    objections = Column(Text, nullable=False, default="")
+    flags = Column(Text, nullable=False, default="")
+    intents = Column(Text, nullable=False, default="")
+    turns = Column(Integer, nullable=False, default=0)
+    min_confidence = Column(Float)
+    fallbacks = Column(Integer, nullable=False, default=0)
+    search_text = Column(Text, nullable=False, default="")
+    score = Column(Integer)
+    review_status = Column(String(16), nullable=False, default="unreviewed", index=True)
+    reviewed_by = Column(String(64))
+    reviewed_at = Column(DateTime)
+
+
+class ReviewTagRow(Base):
+    __tablename__ = "review_tags"
+    __table_args__ = (UniqueConstraint("conversation_id", "tag"),)
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    tag = Column(String(40), nullable=False, index=True)
+    added_by = Column(String(64), nullable=False)
+    added_at = Column(DateTime, nullable=False, default=utc_now)
+
+
+class ReviewNoteRow(Base):
+    """A supervisor's private note on a conversation."""
+    __tablename__ = "review_notes"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    author = Column(String(64), nullable=False)
+    text = Column(Text, nullable=False)
+    written_at = Column(DateTime, nullable=False, default=utc_now)
+
+
+class ReviewMessageFlagRow(Base):
+    """A message a supervisor flagged; ``event_id`` is the message's id in the tracker store's events table."""
+    __tablename__ = "review_message_flags"
+    __table_args__ = (UniqueConstraint("conversation_id", "event_id"),)
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    event_id = Column(BigInteger, nullable=False)
+    reason = Column(Text, nullable=False, default="")
+    flagged_by = Column(String(64), nullable=False)
+    flagged_at = Column(DateTime, nullable=False, default=utc_now)
+
+
+class IntentCorrectionRow(Base):
+    """The intent a debtor message should have had; ``make export-annotations`` writes these as NLU data."""
+    __tablename__ = "review_intent_corrections"
+    __table_args__ = (UniqueConstraint("conversation_id", "event_id"),)
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    event_id = Column(BigInteger, nullable=False)
+    text = Column(Text, nullable=False)
+    annotated_text = Column(Text, nullable=False)  # with [entity](name) marks, as Rasa NLU YAML writes them
+    predicted_intent = Column(String(64))
+    corrected_intent = Column(String(64), nullable=False)
+    corrected_by = Column(String(64), nullable=False)
+    corrected_at = Column(DateTime, nullable=False, default=utc_now, index=True)
+
+
+class SavedStoryRow(Base):
+    """A conversation saved as a Rasa test story (tests/ format); exported by ``make export-test-stories``."""
+    __tablename__ = "review_saved_stories"
+    conversation_id = Column(String(255), primary_key=True)
+    story_yaml = Column(Text, nullable=False)
+    saved_by = Column(String(64), nullable=False)
+    saved_at = Column(DateTime, nullable=False, default=utc_now)
