@@ -284,3 +284,28 @@ class SavedStoryRow(Base):
     story_yaml = Column(Text, nullable=False)
     saved_by = Column(String(64), nullable=False)
     saved_at = Column(DateTime, nullable=False, default=utc_now)
+
+
+# ---------------------------------------------------------------- compliance stops: written once, even late
+
+class ComplianceStopRow(Base):
+    """A compliance stop written to an account. ``stop_key`` is the id of the debtor's message, so the action
+    and the reconciler (for stops said while the database or the action server was down) write it once."""
+    __tablename__ = "compliance_stops"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    stop_key = Column(String(128), nullable=False, unique=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    account_id = Column(String(32), ForeignKey("accounts.account_id"), nullable=False, index=True)
+    flag = Column(String(32), nullable=False)
+    said_at = Column(DateTime, nullable=False)
+    recorded_at = Column(DateTime, nullable=False, default=utc_now)
+    recorded_by = Column(String(16), nullable=False)  # conversation, reconciler
+
+
+class StopReconcilerRow(Base):
+    """How far the reconciler has read the conversation store's events table, and when it last ran."""
+    __tablename__ = "stop_reconciler"
+    name = Column(String(32), primary_key=True)
+    last_event_id = Column(Integer, nullable=False, default=0)
+    passes = Column(Integer, nullable=False, default=0)
+    last_pass_at = Column(DateTime)
