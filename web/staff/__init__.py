@@ -1,0 +1,1 @@
+"""The staff console (collectors, supervisors, admins): see app.py."""
