@@ -64,10 +64,10 @@ export-outcomes: setup
 
 # Each part of the product adds its own set-up in its own section with a recipe-less rule: `run test: its-target`.
 run: $(MODEL) demo-ledger
-	@scripts/run.sh
+	@$(PY) -m launcher
 
 shell: $(MODEL) demo-ledger
-	@scripts/run.sh --shell
+	@$(PY) -m launcher --shell
 
 browser:
 	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the browser tests..."; \
@@ -85,3 +85,38 @@ lock:
 
 clean:
 	rm -rf models var reports results
+
+# ---------------------------------------------------------------- staff console (web/staff/)
+.PHONY: staff-assets staff-user staff-token
+STAFF_ASSETS := web/staff/node_modules/.package-lock.json
+
+# Chart.js and friends from npm, exactly as locked in web/staff/package-lock.json; the console serves them.
+$(STAFF_ASSETS): web/staff/package.json web/staff/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the staff console's assets: apt-get install npm"; exit 1; }
+	cd web/staff && npm ci --no-audit --no-fund
+	@touch $@
+
+staff-assets: $(STAFF_ASSETS)
+
+staff-user: setup
+	@[ "$(origin USERNAME)" = "command line" ] && [ -n "$(USERNAME)" ] && [ -n "$(ROLE)" ] || { \
+	  echo "usage: make staff-user USERNAME=name ROLE=collector|supervisor|admin   (password: STAFF_PASSWORD, or asked)"; exit 2; }
+	@$(PY) -m commands.staff_user --username "$(USERNAME)" --role "$(ROLE)"
+
+staff-token: setup
+	@[ "$(origin USERNAME)" = "command line" ] && [ -n "$(USERNAME)" ] || { \
+	  echo "usage: make staff-token USERNAME=name [LABEL='what it is for']"; exit 2; }
+	@$(PY) -m commands.staff_token --username "$(USERNAME)" --label "$(LABEL)"
+
+run test: staff-assets
+
+# ---------------------------------------------------------------- supervisor review (web/staff/review.py)
+.PHONY: export-annotations export-test-stories
+
+export-annotations: setup
+	@[ -n "$(OUT)" ] || { echo "usage: make export-annotations OUT=path/to/corrections.yml"; exit 2; }
+	$(PY) -m commands.export_annotations "$(OUT)"
+
+export-test-stories: setup
+	@[ -n "$(OUT)" ] || { echo "usage: make export-test-stories OUT=path/to/stories.yml"; exit 2; }
+	$(PY) -m commands.export_annotations --stories "$(OUT)"

@@ -440,29 +440,30 @@ class ReviewStore:
         return {
             "from": start.isoformat(), "to": end.isoformat(), "total": len(rows),
             "charts": [
-                chart("per_day", "Conversations per day", "bar", list(days), {"Conversations": list(per_day.values())}),
-                chart("outcomes", "Outcomes", "bar", sorted(outcomes), {"Conversations": [
+                chart("per_day", "Day", "Conversations per day", "bar", list(days), {"Conversations": list(per_day.values())}),
+                chart("outcomes", "Outcome", "Outcomes", "bar", sorted(outcomes), {"Conversations": [
                     outcomes[o] for o in sorted(outcomes)]}),
-                chart("promise_rate", "Promise-to-pay rate (%)", "line", list(days), {"Promise-to-pay rate (%)": [
+                chart("promise_rate", "Day", "Promise-to-pay rate (%)", "line", list(days), {"Promise-to-pay rate (%)": [
                     rate(items, lambda i: i.outcome in COMMITTED) for items in days.values()]}),
-                chart("promises", "Promises kept versus broken", "bar", ["kept", "broken", "open"],
+                chart("promises", "Promise status", "Promises kept versus broken", "bar", ["kept", "broken", "open"],
                       {"Promises": [promises["kept"], promises["broken"], promises["open"]]}),
-                chart("stops", "Disputes, stop requests and hardship", "bar", stops,
+                chart("stops", "Flag", "Disputes, stop requests and hardship", "bar", stops,
                       {"Conversations": [flags[f] for f in stops]}),
-                chart("handoffs", "Hand-offs to a person", "bar", list(days), {"Hand-offs": [
+                chart("handoffs", "Day", "Hand-offs to a person", "bar", list(days), {"Hand-offs": [
                     sum(1 for i in items if HANDOFF_FLAG in split_members(i.flags)) for items in days.values()]}),
-                chart("fallback_rate", "Fallback rate (% of debtor messages)", "line", list(days), {"Fallback rate (%)": [
+                chart("fallback_rate", "Day", "Fallback rate (% of debtor messages)", "line", list(days), {"Fallback rate (%)": [
                     round(100 * sum(i.fallbacks for i in items) / max(1, sum(i.turns for i in items)), 1)
                     for items in days.values()]}),
-                chart("intents", "Intents (conversations in which each was seen)", "bar",
+                chart("intents", "Intent", "Intents (conversations in which each was seen)", "bar",
                       [i for i, _ in intents.most_common()], {"Conversations": [n for _, n in intents.most_common()]}),
-                chart("tones", "Highest tone reached", "bar", list(self.vocabulary.tones) + ["none"],
+                chart("tones", "Tone", "Highest tone reached", "bar", list(self.vocabulary.tones) + ["none"],
                       {"Conversations": [tones[t] for t in list(self.vocabulary.tones) + ["none"]]}),
             ]}
 
 
-def chart(key: str, title: str, kind: str, labels: List[str], series: Dict[str, List[Any]]) -> Dict[str, Any]:
-    return {"id": key, "title": title, "type": kind, "labels": labels,
+def chart(key: str, label_name: str, title: str, kind: str, labels: List[str],
+          series: Dict[str, List[Any]]) -> Dict[str, Any]:
+    return {"id": key, "title": title, "type": kind, "label_name": label_name, "labels": labels,
             "series": [{"label": name, "values": values} for name, values in series.items()]}
 
 
@@ -506,6 +507,17 @@ def nlu_yaml(corrections: Sequence[IntentCorrectionRow]) -> str:
         {"intent": intent, "examples": _Literal("".join(f"- {e}\n" for e in examples))}
         for intent, examples in by_intent.items()]}
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10000)
+
+
+def merged_stories_yaml(documents: Sequence[Dict[str, Any]]) -> str:
+    """Several saved story files as one test-story file."""
+    stories = [story for document in documents for story in (document or {}).get("stories") or []]
+    for story in stories:
+        for step in story.get("steps") or []:
+            if isinstance(step.get("user"), str):
+                step["user"] = _Literal(step["user"])
+    return yaml.dump({"version": "3.1", "stories": stories}, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     width=10000)
 
 
 def story_yaml(transcripts: Sequence[Transcript], corrections: Mapping[str, Mapping[int, str]]) -> str:
