@@ -221,11 +221,11 @@ def summarise_repeats(runs: List[Dict]) -> Dict:
 
 def run(stack, levels: List[Tuple[int, int, int]], parse_levels: List[int],
         log: Callable[[str], None] = print, level_deadline_s: float = 240.0) -> Dict:
-    """``levels``: (concurrency, conversations per repeat, repeats). ``stack``: a started tests.servers.Stack.
+    """``levels``: (concurrency, conversations per repeat, repeats). ``stack``: a started launcher.stack.Stack.
     The parse ceiling runs the same messages at each of ``parse_levels`` with the same repeats."""
-    from tests.servers import TOKEN
+    from launcher.stack import TOKEN
 
-    rasa, actions = stack.processes[1], stack.processes[0]
+    rasa, actions = stack.process("rasa"), stack.process("actions")
     roots = {"rasa": rasa.pid, "actions": actions.pid, "_token": TOKEN}
     accounts = demo_accounts()
     offset = 0

@@ -173,7 +173,7 @@ def _headline_md(results: Dict) -> List[str]:
                         f"{_fmt(s['lookup_p50_ms'], 2)} / {_fmt(s['lookup_p95_ms'], 2)} ms | 1; "
                         f"{s['rounds']} |")
     if results.get("startup"):
-        rows.append(f"| Start-up to first answer (scripts/run.sh) | {_fmt(results['startup']['first_answer_s'])} s | 1 |")
+        rows.append(f"| Start-up to first answer (python -m launcher) | {_fmt(results['startup']['first_answer_s'])} s | 1 |")
     if results.get("training"):
         rows.append(f"| Full training (`rasa train --force`) | {_fmt(results['training']['train_s'])} s | 1 |")
     if results.get("model"):
@@ -325,10 +325,10 @@ def _startup_md(startup: Optional[Dict], training: Optional[Dict], model: Option
         return []
     lines = ["## Start-up, training and model size", "", "| Figure | Value | Runs |", "|---|---|---|"]
     if startup:
-        lines.append(f"| `scripts/run.sh` (what `make run` starts once set up) to the first answer on the REST "
+        lines.append(f"| `python -m launcher` (what `make run` starts once set up) to the first answer on the REST "
                      f"webhook | {_fmt(startup['first_answer_s'])} s | 1 |")
         lines.append(f"| Stop after SIGINT to its process group | {_fmt(startup['stop_s'])} s; "
-                     f"{startup['processes_running_at_stop']} processes were running under run.sh, "
+                     f"{startup['processes_running_at_stop']} processes were running under the launcher, "
                      f"{startup['leftover_processes_after_sigint']} left over | 1 |")
     if training:
         lines.append(f"| `rasa train --force` of the full project (NLU + dialogue, empty cache) | "

@@ -18,7 +18,7 @@ import threading
 import time
 import traceback
 import warnings
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
@@ -175,10 +175,13 @@ def section_ledger(ctx: Dict) -> Dict:
 
 def _demo_db(folder: Path) -> str:
     from actions.ledger import AccountRepository
-    from tests.conftest import TODAY as FIXED_TODAY, load_demo_ledger
+    from commands.import_accounts import import_accounts
+    from demo.demo_ledger import write_demo_ledger
     folder.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{folder / 'accounts.db'}"
-    load_demo_ledger(AccountRepository(url), folder, FIXED_TODAY)
+    write_demo_ledger(str(folder / "demo-ledger.csv"), date.fromisoformat(TODAY))
+    with open(folder / "demo-ledger.csv", newline="") as handle:
+        import_accounts(handle, AccountRepository(url))
     return url
 
 
@@ -197,7 +200,7 @@ class StackStarter:
 
     def _start(self) -> None:
         from benchmarks.startup import model_size
-        from tests.servers import Stack
+        from launcher.stack import Stack
         started = time.perf_counter()
         self.model = model_size(ROOT / "models" / "current.tar.gz")
         try:
@@ -294,8 +297,8 @@ def notes(ctx: Dict, selected: List[str]) -> List[str]:
     if "load" in selected:
         levels = ", ".join(f"{c} concurrent x {n} conversations x {r or reps} repeat(s)"
                            for c, n, r in (SMOKE_LEVELS if ctx["smoke"] else FULL_LEVELS))
-        out.append(f"Conversation load: tests/servers.Stack (real `rasa run` + `rasa run actions`, SQLite tracker "
-                   f"store and accounts ledger, COLLECTIONS_TODAY={TODAY}) over the demo ledger; asyncio + aiohttp "
+        out.append(f"Conversation load: launcher.stack.Stack (real `rasa run` + the guarded action server, "
+                   f"SQLite tracker store and accounts ledger, COLLECTIONS_TODAY={TODAY}) over the demo ledger; asyncio + aiohttp "
                    f"on 127.0.0.1; a warm-up of 2 conversations first; levels: {levels}. Latency and throughput "
                    "are medians over the repeats (a single run where Repeats is 1, for the time budget). "
                    "`Verified` counts conversations whose tracker has the `verified` slot set afterwards (read "
@@ -309,9 +312,9 @@ def notes(ctx: Dict, selected: List[str]) -> List[str]:
         out.append("Ledger: synthetic accounts; import is one run per size (a 1M-row import is too long to "
                    "repeat in the budget); look-ups are medians of 3 rounds.")
     if "startup" in selected:
-        out.append("Start-up: a single run of scripts/run.sh with ACTION_PORT/RASA_PORT/WEB_PORT on free ports, a "
-                   "temporary endpoints file and demo ledger; it excludes the `make` set-up steps (venv check, "
-                   "training when data changed, demo ledger import).")
+        out.append("Start-up: a single run of `python -m launcher` (what `make run` starts) with ACTION_PORT/"
+                   "RASA_PORT/WEB_PORT on free ports, a temporary endpoints file and demo ledger; it excludes the "
+                   "`make` set-up steps (venv check, training when data changed, demo ledger import).")
     if "training" in selected:
         out.append("Training: a single `rasa train --force` of the whole project with an empty cache.")
     if "load" in selected and "nlu" in selected:

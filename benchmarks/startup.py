@@ -1,4 +1,4 @@
-"""Start-up (scripts/run.sh, what `make run` starts, to the first answer), full training time, model size."""
+"""Start-up (python -m launcher, what `make run` starts, to the first answer), full training time, model size."""
 from __future__ import annotations
 
 import os
@@ -39,23 +39,21 @@ def _alive(pid: int, started: str) -> bool:
 
 def time_to_first_answer(workdir: Path, db_url: str, env_extra: Dict[str, str],
                          log: Callable[[str], None] = print, timeout_s: float = 300) -> Dict:
-    """Starts scripts/run.sh on free ports, posts "hello" to the REST webhook every 0.5 s until a reply with
+    """Starts the launcher on free ports, posts "hello" to the REST webhook every 0.5 s until a reply with
     text arrives, then sends SIGINT to its process group and checks that every process it started is gone."""
-    from tests.servers import free_port
+    from launcher.stack import endpoints_file, free_port
 
     ports = {"ACTION_PORT": free_port(), "RASA_PORT": free_port(), "WEB_PORT": free_port()}
-    endpoints = workdir / "startup-endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{ports["ACTION_PORT"]}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{workdir / "startup-tracker.db"}"\n')
+    endpoints = endpoints_file(workdir / "startup-stack")
     env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "ENDPOINTS": str(endpoints),
            "ACCOUNTS_DB_URL": db_url, **env_extra}
     url = f"http://127.0.0.1:{ports['RASA_PORT']}/webhooks/rest/webhook"
     started = time.perf_counter()
-    process = subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "launcher", "--log-dir", str(workdir / "startup-logs")],
+                               cwd=ROOT, env=env,
                                stdout=open(workdir / "startup-run.log", "w"), stderr=subprocess.STDOUT,
                                start_new_session=True)
-    seen: Dict[int, str] = {}  # every process seen under run.sh (incl. short-lived curl/sleep)
+    seen: Dict[int, str] = {}  # every process seen under the launcher
     running: Dict[int, str] = {}  # the ones still running when it is stopped: the servers
     first_answer: Optional[float] = None
     attempts = 0
@@ -100,10 +98,10 @@ def time_to_first_answer(workdir: Path, db_url: str, env_extra: Dict[str, str],
               "stop_s": round(stop_seconds, 2), "exit_code": process.returncode}
     if first_answer is None:
         output = (workdir / "startup-run.log").read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"no answer from scripts/run.sh (exit code {process.returncode}, {attempts} polls):\n"
+        raise RuntimeError(f"no answer from the launcher (exit code {process.returncode}, {attempts} polls):\n"
                            f"{output}")
     log(f"    first answer after {result['first_answer_s']} s; stopped in {result['stop_s']} s; "
-        f"{len(running)} processes running under run.sh at stop, {len(leftover)} left over")
+        f"{len(running)} processes running under the launcher at stop, {len(leftover)} left over")
     return result
 
 
