@@ -120,3 +120,10 @@ export-annotations: setup
 export-test-stories: setup
 	@[ -n "$(OUT)" ] || { echo "usage: make export-test-stories OUT=path/to/stories.yml"; exit 2; }
 	$(PY) -m commands.export_annotations --stories "$(OUT)"
+
+# ---------------------------------------------------------------- rubric and scoring (policy/rubric.yml)
+.PHONY: score-transcript
+
+score-transcript: $(MODEL)
+	@[ -n "$(FILE)" ] || { echo "usage: make score-transcript FILE=path/to/transcript.json"; exit 2; }
+	@$(PY) -m commands.score_transcript "$(FILE)"
