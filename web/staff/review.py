@@ -38,13 +38,12 @@ import io
 import json
 import logging
 import os
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Dict, Optional
 from urllib.parse import urlencode
 
 from aiohttp import web
 
-from actions.clock import today
 from actions.conversation_index import ConversationIndex, Transcript
 from actions.models import AccountRow
 from actions.review_store import REVIEW_STATUSES, InboxFilter, ReviewError, ReviewStore
@@ -92,7 +91,7 @@ def score_conduct(store: ReviewStore, transcript: Transcript) -> Optional[Dict[s
         scorecard = load_rubric().score(
             TranscriptAccount(account.full_name, account.date_of_birth, account.balance, account.currency,
                               account.due_date, bool(account.legal_action_allowed)),
-            annotate(turns, readers), today())
+            annotate(turns, readers))
     except ImportError as exc:
         return {"error": f"the rubric scorer is not available: {exc}"}
     except ReaderError as exc:
@@ -143,9 +142,14 @@ def _filter(request: web.Request) -> InboxFilter:
     return InboxFilter.parse(request.query, _store(request).vocabulary)
 
 
+def utc_today() -> date:
+    """Conversations are stamped with the real clock, so the dashboard's default range follows it too."""
+    return datetime.now(timezone.utc).date()
+
+
 def _dashboard_range(request: web.Request):
     try:
-        end = date.fromisoformat(request.query["to"]) if request.query.get("to") else today()
+        end = date.fromisoformat(request.query["to"]) if request.query.get("to") else utc_today()
         start = date.fromisoformat(request.query["from"]) if request.query.get("from") else \
             end - timedelta(days=DASHBOARD_DAYS - 1)
     except ValueError:

@@ -1,0 +1,253 @@
+"""Supervisor review over HTTP: the real staff console process reading the real tracker store, filled by real
+conversations through the real Rasa and action servers (the `stack` fixture, demo ledger)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Dict
+
+import pytest
+import requests
+import yaml
+
+from launcher.processes import ROOT
+from tests.servers import TOKEN, free_port, wait_for
+from web.staff.store import StaffStore
+
+PASSWORD = "review-tests-pass-9"
+
+
+def texts(replies) -> str:
+    return " ".join(r.get("text", "") for r in replies)
+
+
+def converse(stack, prefix: str, *messages: str) -> str:
+    sender = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    for message in messages:
+        stack.say(sender, message)
+    return sender
+
+
+@pytest.fixture(scope="session")
+def conversations(stack) -> Dict[str, str]:
+    """Conversations whose outcome, tone and flags are known from what was said."""
+    legal = converse(stack, "rv-legal", "hello", "my account is AC-10004", "born 21 August 1968",
+                     "I'll pay next month", "I lost my job", "my boss is away", "I want to speak to a person")
+    assert stack.slots(legal)["tone"] == "legal"
+    dispute = converse(stack, "rv-dispute", "hi", "my account is AC-10001", "born 14 June 1985",
+                       "I dispute this debt, I don't owe you anything")
+    assert stack.slots(dispute)["compliance_flag"] == "DISPUTE"
+    unverified = converse(stack, "rv-anon", "hi", "what is the weather like on mars")
+    return {"legal": legal, "dispute": dispute, "unverified": unverified}
+
+
+@pytest.fixture(scope="session")
+def console(stack, conversations, tmp_path_factory):
+    """The staff console on a free port over the stack's accounts database and tracker store."""
+    workdir = tmp_path_factory.mktemp("review-console")
+    store = StaffStore(stack.db_url)
+    users = {}
+    for username, role in (("sup-review", "supervisor"), ("col-review", "collector"), ("adm-review", "admin")):
+        store.create_user(username, role, PASSWORD)
+        users[role] = store.issue_token(username, "review tests")
+    port = free_port()
+    env = {**os.environ, "ACCOUNTS_DB_URL": stack.db_url, "TRACKER_DB_URL": f"sqlite:///{stack.workdir / 'tracker.db'}",
+           "STAFF_SECRET_KEY": "review-tests-secret-key-0123456789abcdef", "RASA_URL": stack.rasa_url,
+           "RASA_AUTH_TOKEN": TOKEN, "COLLECTIONS_TODAY": "2026-11-22"}
+    log = workdir / "console.log"
+    process = subprocess.Popen([sys.executable, "-m", "web.staff", "--host", "127.0.0.1", "--port", str(port)],
+                               cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{url}/healthz", process, log)
+        yield {"url": url, "tokens": users, "db_url": stack.db_url, "log": log, "env": env}
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def call(console, method: str, path: str, role: str = "supervisor", **kwargs) -> requests.Response:
+    headers = {"Authorization": f"Bearer {console['tokens'][role]}"} if role else {}
+    return requests.request(method, console["url"] + path, headers=headers, timeout=60, **kwargs)
+
+
+def listed(console, **filters) -> Dict:
+    response = call(console, "GET", "/api/conversations", params=filters)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_inbox_counts_outcomes_and_flags_match_what_happened(console, conversations):
+    everything = listed(console)
+    ours = {item["conversation_id"]: item for item in everything["items"]}
+    assert set(conversations.values()) <= set(ours)
+    assert everything["total"] >= 3
+    legal, dispute, anon = (ours[conversations[k]] for k in ("legal", "dispute", "unverified"))
+    assert (legal["account_id"], legal["outcome"], legal["max_tone"]) == ("AC-10004", "HUMAN_HANDOFF", "legal")
+    assert legal["flags"] == ["HUMAN_HANDOFF"] and legal["turns"] == 7
+    assert set(legal["objections"]) == {"objection_next_month", "objection_no_job", "objection_boss_absent"}
+    assert (dispute["account_id"], dispute["outcome"], dispute["flags"]) == ("AC-10001", "DISPUTE", ["DISPUTE"])
+    assert anon["account_id"] is None and anon["outcome"] == "NO_COMMITMENT" and anon["flags"] == []
+    assert all(0 < item["min_confidence"] <= 1 for item in (legal, dispute, anon))
+    assert [i["started_at"] for i in everything["items"]] == sorted((i["started_at"] for i in everything["items"]),
+                                                                   reverse=True)
+    assert conversations["legal"] in {i["conversation_id"] for i in listed(console, tone="legal")["items"]}
+    assert conversations["dispute"] not in {i["conversation_id"] for i in listed(console, tone="legal")["items"]}
+    assert [i["conversation_id"] for i in listed(console, flag="DISPUTE", account="AC-10001")["items"]] == [
+        conversations["dispute"]]
+    assert conversations["legal"] in {i["conversation_id"] for i in listed(
+        console, intent="objection_no_job", outcome="HUMAN_HANDOFF", q="BOSS IS AWAY")["items"]}
+    assert listed(console, q="no such words were ever said zzqx")["total"] == 0
+
+
+def test_transcript_shows_what_the_assistant_understood_and_did(console, conversations):
+    response = call(console, "GET", f"/api/conversations/{conversations['legal']}")
+    assert response.status_code == 200, response.text
+    detail = response.json()
+    debtor = [t for t in detail["turns"] if t["speaker"] == "debtor"]
+    assistant = [t for t in detail["turns"] if t["speaker"] == "assistant"]
+    assert [t["text"] for t in debtor][:2] == ["hello", "my account is AC-10004"]
+    assert debtor[0]["intent"] == "greet" and 0 < debtor[0]["confidence"] <= 1
+    assert len(debtor[0]["next_intents"]) == 2 and all("confidence" in r for r in debtor[0]["next_intents"])
+    assert debtor[1]["entities"][0]["entity"] == "account_id" and debtor[1]["entities"][0]["value"] == "AC-10004"
+    assert {t["action"] for t in assistant} >= {"action_greet", "action_counter_objection", "action_request_human"}
+    assert "legal" in {t["tone"] for t in assistant if t["action"] == "action_counter_objection"}
+    changes = [c for t in detail["turns"] for c in t["slot_changes"]]
+    assert {"slot": "verified", "value": True} in changes and {"slot": "tone", "value": "legal"} in changes
+    assert detail["outcome"] == "HUMAN_HANDOFF" and detail["recorded_outcome"]["outcome"] == "HUMAN_HANDOFF"
+    assert "HUMAN_HANDOFF" in detail["flags"]
+    assert set(detail) >= {"conversation_id", "turns", "flags", "outcome", "review_status", "tags", "notes",
+                           "scorecard"}
+
+
+def test_review_status_tags_notes_flags_corrections_and_stories(console, conversations, tmp_path):
+    cid = conversations["dispute"]
+    assert call(console, "POST", f"/api/conversations/{cid}/review", json={"status": "saved_for_later"}).json()[
+        "review_status"] == "saved_for_later"
+    assert cid in {i["conversation_id"] for i in listed(console, status="saved_for_later")["items"]}
+    tags = call(console, "POST", f"/api/conversations/{cid}/tags", json={"add": ["<b>bold</b>", "dispute"]}).json()
+    assert tags["tags"] == ["<b>bold</b>", "dispute"]
+    assert call(console, "POST", f"/api/conversations/{cid}/tags", json={"remove": ["dispute"]}).json()["tags"] == [
+        "<b>bold</b>"]
+    assert [i["conversation_id"] for i in listed(console, tag="<b>bold</b>")["items"]] == [cid]
+    assert call(console, "POST", f"/api/conversations/{cid}/notes", json={"text": "check the recording"}).status_code == 201
+    detail = call(console, "GET", f"/api/conversations/{cid}").json()
+    assert detail["notes"][0]["text"] == "check the recording" and detail["notes"][0]["author"] == "sup-review"
+    dispute_message = next(t for t in detail["turns"] if t["speaker"] == "debtor" and "dispute" in t["text"])
+    flagged = call(console, "POST", f"/api/conversations/{cid}/messages/{dispute_message['message_id']}/flag",
+                   json={"reason": "good catch"})
+    assert flagged.json() == {"message_id": dispute_message["message_id"], "flagged": True}
+    corrected = call(console, "POST", f"/api/conversations/{cid}/messages/{dispute_message['message_id']}/intent",
+                     json={"intent": "refuse_to_pay"})
+    assert corrected.status_code == 200 and corrected.json()["corrected_intent"] == "refuse_to_pay"
+    after = call(console, "GET", f"/api/conversations/{cid}").json()
+    turn = next(t for t in after["turns"] if t["message_id"] == dispute_message["message_id"])
+    assert turn["flagged"] and turn["corrected_intent"] == "refuse_to_pay"
+    story = call(console, "POST", f"/api/conversations/{cid}/story").json()["story"]
+    steps = yaml.safe_load(story)["stories"][0]["steps"]
+    assert {"intent": "refuse_to_pay", "user": dispute_message["text"] + "\n"} in steps
+
+    env = {**console["env"]}
+    out, stories = tmp_path / "corrections.yml", tmp_path / "stories.yml"
+    subprocess.run(["make", "-s", "-o", "setup", "-o", ".venv/.stamp-deps", "export-annotations", f"OUT={out}"], cwd=ROOT, env=env, check=True)
+    subprocess.run(["make", "-s", "-o", "setup", "-o", ".venv/.stamp-deps", "export-test-stories", f"OUT={stories}"], cwd=ROOT, env=env, check=True)
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+    examples = RasaYAMLReader().reads(out.read_text()).intent_examples
+    assert (dispute_message["text"], "refuse_to_pay") in {(m.get("text"), m.get("intent")) for m in examples}
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+    assert YAMLStoryReader().read_from_string(stories.read_text())
+
+    audit = call(console, "GET", "/api/staff/audit", role="admin", params={"username": "sup-review"}).json()
+    actions = {item["action"] for item in audit["items"]}
+    assert {"conversation.review", "conversation.tags", "conversation.note", "conversation.flag_message",
+            "conversation.correct_intent", "conversation.save_story"} <= actions
+
+
+def test_csv_export_has_the_filtered_list(console, conversations):
+    response = call(console, "GET", "/review/export.csv", params={"tone": "legal"})
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
+    lines = response.text.splitlines()
+    assert lines[0].startswith("conversation_id,started_at,account_id,outcome")
+    assert any(line.startswith(conversations["legal"] + ",") for line in lines[1:])
+    assert not any(line.startswith(conversations["dispute"] + ",") for line in lines[1:])
+
+
+ROUTES = [("GET", "/review"), ("GET", "/review/dashboard"), ("GET", "/review/export.csv"),
+          ("GET", "/review/conversations/x"), ("POST", "/review/conversations/x/review"),
+          ("GET", "/api/conversations"), ("GET", "/api/conversations/x"), ("POST", "/api/conversations/x/review"),
+          ("POST", "/api/conversations/x/tags"), ("POST", "/api/conversations/x/notes"),
+          ("POST", "/api/conversations/x/story"), ("POST", "/api/conversations/x/messages/1/flag"),
+          ("POST", "/api/conversations/x/messages/1/intent"), ("GET", "/api/dashboard")]
+
+
+def test_anonymous_gets_401_on_every_api_route_and_pages_send_to_sign_in(console):
+    for method, path in ROUTES:
+        response = call(console, method, path, role=None, allow_redirects=False, json={})
+        if path.startswith("/api/"):
+            assert response.status_code == 401, (method, path)
+        else:
+            assert response.status_code in (303, 401) and (
+                response.status_code == 401 or response.headers["Location"].startswith("/login")), (method, path)
+
+
+def test_collectors_get_403(console, conversations):
+    for method, path in ROUTES:
+        path = path.replace("/x", f"/{conversations['legal']}")
+        response = call(console, method, path, role="collector", allow_redirects=False, json={})
+        assert response.status_code == 403, (method, path, response.status_code)
+
+
+def test_bad_input_gets_a_clear_4xx(console, conversations):
+    cid = conversations["unverified"]
+    for filters in ({"page": "0"}, {"page": "many"}, {"from": "yesterday"}, {"tone": "furious"},
+                    {"confidence_below": "2"}, {"fallback": "maybe"}, {"outcome": "<script>"}, {"q": "x" * 500},
+                    {"from": "2026-11-10", "to": "2026-11-01"}, {"colour": "red"}):
+        response = call(console, "GET", "/api/conversations", params=filters)
+        assert response.status_code == 400 and response.json()["error"], filters
+    assert call(console, "GET", "/review", params={"page": "many"}).status_code == 400
+    assert call(console, "GET", "/api/conversations/no-such-conversation").status_code == 404
+    assert call(console, "GET", "/review/conversations/no-such-conversation").status_code == 404
+    assert call(console, "POST", "/api/conversations/nope/review", json={"status": "reviewed"}).status_code == 404
+    assert call(console, "POST", f"/api/conversations/{cid}/review", json={"status": "done"}).status_code == 400
+    assert call(console, "POST", f"/api/conversations/{cid}/review", data="not json").status_code == 400
+    assert call(console, "POST", f"/api/conversations/{cid}/notes", json={"text": "n" * 100_000}).status_code == 413
+    assert call(console, "POST", f"/api/conversations/{cid}/notes", json={"text": "n" * 5_000_000}).status_code == 413
+    assert call(console, "POST", f"/api/conversations/{cid}/notes", json={"text": ""}).status_code == 400
+    assert call(console, "POST", f"/api/conversations/{cid}/tags", json={"add": ["x" * 41]}).status_code == 400
+    assert call(console, "POST", f"/api/conversations/{cid}/tags", json={"add": 5}).status_code == 400
+    assert call(console, "POST", f"/api/conversations/{cid}/messages/99999999/flag", json={}).status_code == 404
+    assert call(console, "POST", f"/api/conversations/{cid}/messages/abc/intent",
+                json={"intent": "greet"}).status_code == 404
+    first = call(console, "GET", f"/api/conversations/{cid}").json()["turns"][0]
+    assert call(console, "POST", f"/api/conversations/{cid}/messages/{first['message_id']}/intent",
+                json={"intent": "no_such_intent"}).status_code == 400
+    assert call(console, "GET", "/api/dashboard", params={"from": "2020-01-01", "to": "2026-01-01"}).status_code == 400
+    assert call(console, "POST", f"/api/conversations/{cid}/notes", json={"text": "still here"}).status_code == 201
+    assert "Traceback" not in console["log"].read_text()
+
+
+def test_tags_with_html_are_shown_as_text(console, conversations):
+    cid = conversations["unverified"]
+    call(console, "POST", f"/api/conversations/{cid}/tags", json={"add": ["<img src=x onerror=alert(1)>"]})
+    call(console, "POST", f"/api/conversations/{cid}/notes", json={"text": "<script>alert(2)</script>"})
+    page = call(console, "GET", f"/review/conversations/{cid}").text
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<script>alert(2)" not in page and "&lt;script&gt;alert(2)&lt;/script&gt;" in page
+    inbox = call(console, "GET", "/review", params={"tag": "<img src=x onerror=alert(1)>"}).text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in inbox and "<img src=x" not in inbox
+
+
+def test_dashboard_figures(console, conversations):
+    data = call(console, "GET", "/api/dashboard", params={"from": "2026-01-01", "to": "2026-12-31"}).json()
+    charts = {c["id"]: c for c in data["charts"]}
+    assert {"per_day", "outcomes", "promise_rate", "promises", "stops", "handoffs", "fallback_rate", "intents",
+            "tones"} <= set(charts)
+    assert sum(charts["per_day"]["series"][0]["values"]) == data["total"] >= 3
+    outcomes = dict(zip(charts["outcomes"]["labels"], charts["outcomes"]["series"][0]["values"]))
+    assert outcomes["HUMAN_HANDOFF"] >= 1 and outcomes["DISPUTE"] >= 1
+    stops = dict(zip(charts["stops"]["labels"], charts["stops"]["series"][0]["values"]))
+    assert stops["DISPUTE"] >= 1
