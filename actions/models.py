@@ -129,6 +129,28 @@ class PaymentRow(Base):
     imported_at = Column(DateTime, nullable=False, default=utc_now)
 
 
+# ---------------------------------------------------------------- identity checks: failed attempts and lock-outs
+
+class VerificationAttemptRow(Base):
+    """One date-of-birth check against an account reference (which need not exist in the ledger)."""
+    __tablename__ = "verification_attempts"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    account_id = Column(String(32), nullable=False, index=True)
+    succeeded = Column(Boolean, nullable=False)
+    attempted_at = Column(DateTime, nullable=False, default=utc_now, index=True)
+
+
+class AccountLockRow(Base):
+    """An account locked after too many failed checks: until ``locked_until``, or until staff unlock it."""
+    __tablename__ = "account_locks"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    account_id = Column(String(32), nullable=False, index=True)
+    locked_at = Column(DateTime, nullable=False, default=utc_now)
+    locked_until = Column(DateTime, nullable=False)
+    unlocked_at = Column(DateTime)
+    unlocked_by = Column(String(128))
+
+
 # ---------------------------------------------------------------- tables of other parts
 # Each part appends its tables below this line in its own headed section (staff users, audit, review, practice).
 
@@ -309,3 +331,47 @@ class StopReconcilerRow(Base):
     last_event_id = Column(Integer, nullable=False, default=0)
     passes = Column(Integer, nullable=False, default=0)
     last_pass_at = Column(DateTime)
+
+
+# ---------------------------------------------------------------- practice: sessions, turns, scorecards
+# A collector's role-play against the practice assistant (web/staff/practice.py), scored by actions/rubric.py.
+
+class PracticeSessionRow(Base):
+    """One attempt at a scenario; the id is also the sender id on the practice Rasa server."""
+    __tablename__ = "practice_sessions"
+    id = Column(String(36), primary_key=True)
+    user_id = Column(Integer, ForeignKey("staff_users.id"), nullable=False, index=True)
+    scenario_id = Column(String(64), nullable=False)
+    card = Column(Text, nullable=False)  # JSON: the facts shown to the collector
+    started_at = Column(DateTime, nullable=False, default=utc_now, index=True)
+    debtor_ended = Column(Boolean, nullable=False, default=False)
+    finished_at = Column(DateTime, index=True)
+    score = Column(Integer)
+    passed = Column(Boolean)
+
+
+class PracticeTurnRow(Base):
+    """One message of a practice session, in order."""
+    __tablename__ = "practice_turns"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    session_id = Column(String(36), ForeignKey("practice_sessions.id"), nullable=False, index=True)
+    position = Column(Integer, nullable=False)
+    speaker = Column(String(16), nullable=False)  # collector, debtor
+    text = Column(Text, nullable=False)
+    said_at = Column(DateTime, nullable=False, default=utc_now)
+
+
+class PracticeScorecardRow(Base):
+    """The scorecard of a finished session, as actions.rubric returned it (JSON)."""
+    __tablename__ = "practice_scorecards"
+    session_id = Column(String(36), ForeignKey("practice_sessions.id"), primary_key=True)
+    scorecard = Column(Text, nullable=False)
+    scored_at = Column(DateTime, nullable=False, default=utc_now)
+
+
+class PracticeCriterionResultRow(Base):
+    """One criterion of one scorecard, for trends and pass rates per criterion."""
+    __tablename__ = "practice_criterion_results"
+    session_id = Column(String(36), ForeignKey("practice_sessions.id"), primary_key=True)
+    criterion_id = Column(String(64), primary_key=True)
+    passed = Column(Boolean, nullable=False)
