@@ -1,0 +1,108 @@
+"""Compliance policy without servers: the domain agrees with policy/compliance.yml, stops are written once
+(also late, from a real Rasa SQL tracker store), and blocked wording is replaced and raised as an alert."""
+import asyncio
+import copy
+import logging
+
+import pytest
+import yaml
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Restarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import create_engine, select
+
+from actions.compliance import CompliancePolicy
+from actions.escalation import EscalationPolicy
+from actions.models import AccountFlagRow, ComplianceStopRow
+from actions.policy_files import PolicyError, load_policy
+from actions.stop_recorder import StopRecord, StopRecorder, reconcile, said_at
+from tests.conftest import ROOT
+
+ESCALATION = EscalationPolicy.from_yaml()
+POLICY = CompliancePolicy.from_yaml(ESCALATION)
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
+STOPS = {intent: stop.flag for intent, stop in POLICY.stops.items()}
+
+
+def stronger(current, new):
+    return new
+
+
+def test_every_stop_is_listed_once_with_refusal_among_them():
+    assert set(STOPS) == {"dispute_debt", "request_stop_contact", "has_attorney", "declare_bankruptcy",
+                          "hardship", "refuse_to_pay"}
+    assert STOPS["refuse_to_pay"] == "REFUSED"
+    POLICY.check_domain(DOMAIN)
+
+
+def test_the_domain_must_fill_pressure_stopped_from_every_stop_intent():
+    domain = copy.deepcopy(DOMAIN)
+    domain["slots"]["pressure_stopped"]["mappings"][0]["intent"].remove("refuse_to_pay")
+    with pytest.raises(PolicyError, match="domain.yml and policy/compliance.yml disagree.*pressure_stopped"):
+        POLICY.check_domain(domain)
+
+
+def test_a_stop_in_the_policy_but_not_in_the_domain_is_refused():
+    data = load_policy("compliance.yml")
+    data["stops"]["debt_sold"] = {"flag": "SOLD", "acknowledgement": "utter_ack_sold"}
+    with pytest.raises(PolicyError, match="debt_sold"):
+        CompliancePolicy.from_yaml(ESCALATION, data).check_domain(DOMAIN)
+
+
+def test_recorded_wording_is_allowed_only_after_the_write():
+    domain = copy.deepcopy(DOMAIN)
+    default = next(v for v in domain["responses"]["utter_ack_dispute"] if not v.get("condition"))
+    default["text"] = "Understood. I've recorded the dispute."
+    with pytest.raises(PolicyError, match="not conditioned on stop_recorded"):
+        POLICY.check_domain(domain)
+
+
+def test_blocked_wording_is_replaced_and_raised_as_an_alert(caplog):
+    with caplog.at_level(logging.ERROR, logger="collections.alerts"):
+        sent = POLICY.safe("Pay now or we call the police.", "script test", support_phone="0800 1", support_hours="9-5")
+    assert "police" not in sent.lower() and "0800 1" in sent
+    assert any("ALERT blocked outgoing message (script test)" in r.getMessage() for r in caplog.records)
+    assert POLICY.safe("Thank you.", "x", support_phone="", support_hours="") == "Thank you."
+
+
+def test_a_stop_is_written_once_however_often_it_is_offered(demo_repository):
+    recorder = StopRecorder(demo_repository.url)
+    stop = StopRecord("msg-1", "conv-1", "AC-10023", "DISPUTE", "not my debt", said_at(None))
+    assert recorder.record(stop, "conversation") is True
+    assert recorder.record(stop, "reconciler") is False
+    with demo_repository.session() as session:
+        flags = session.scalars(select(AccountFlagRow).where(AccountFlagRow.conversation_id == "conv-1")).all()
+    assert [(f.flag, f.note) for f in flags] == [("DISPUTE", "not my debt")]
+
+
+def save(store: SQLTrackerStore, sender: str, events) -> None:
+    asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
+
+
+def user(text: str, intent: str, message_id: str) -> UserUttered:
+    return UserUttered(text, {"name": intent, "confidence": 0.99}, message_id=message_id)
+
+
+def test_the_reconciler_writes_stops_said_while_nothing_could_be_written(demo_repository, tmp_path):
+    store = SQLTrackerStore(db=str(tmp_path / "tracker.db"))
+    save(store, "verified-one", [user("hi", "greet", "m1"), SlotSet("verified", True),
+                                 SlotSet("account_id", "AC-10023"), user("this isn't my debt", "dispute_debt", "m2")])
+    save(store, "not-verified", [user("I'm not paying", "refuse_to_pay", "m3")])
+    save(store, "restarted", [SlotSet("verified", True), SlotSet("account_id", "AC-10001"),
+                              Restarted(), user("I have a lawyer", "has_attorney", "m5")])
+    recorder = StopRecorder(demo_repository.url)
+    engine = create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+
+    assert reconcile(recorder, engine, STOPS, stronger) == 1
+    assert reconcile(recorder, engine, STOPS, stronger) == 0
+    save(store, "verified-one", [user("hi", "greet", "m1"), SlotSet("verified", True),
+                                 SlotSet("account_id", "AC-10023"), user("this isn't my debt", "dispute_debt", "m2"),
+                                 user("and stop messaging me", "request_stop_contact", "m6")])
+    assert reconcile(recorder, engine, STOPS, stronger) == 1
+
+    with demo_repository.session() as session:
+        stops = session.scalars(select(ComplianceStopRow).order_by(ComplianceStopRow.id)).all()
+        notes = session.scalars(select(AccountFlagRow.note).where(AccountFlagRow.account_id == "AC-10023")).all()
+    assert [(s.conversation_id, s.flag, s.stop_key, s.recorded_by) for s in stops] == [
+        ("verified-one", "DISPUTE", "m2", "reconciler"), ("verified-one", "CEASE_CONTACT", "m6", "reconciler")]
+    assert notes == ["this isn't my debt", "and stop messaging me"]
