@@ -46,7 +46,7 @@ from aiohttp import web
 
 from actions.conversation_index import ConversationIndex, Transcript
 from actions.models import AccountRow
-from actions.review_store import REVIEW_STATUSES, InboxFilter, ReviewError, ReviewStore
+from actions.review_store import REVIEW_STATUSES, InboxFilter, ReviewError, ReviewStore, chart
 from web.staff.auth import PageError, audit, current_user, json_error, require_api, require_page, see_other
 from web.staff.layout import render
 
@@ -309,13 +309,19 @@ async def dashboard_page(request: web.Request) -> web.Response:
                   charts=data["charts"] + practice, start=start.isoformat(), end=end.isoformat())
 
 
+PRACTICE_CHARTS = (("practice_per_collector", "Collector", "Practice pass rate per collector (%)"),
+                   ("practice_per_criterion", "Criterion", "Practice pass rate per criterion (%)"))
+
+
 def practice_charts(request: web.Request) -> list:
-    """Practice pass rate per collector and per criterion, from the practice part's figures when it has them."""
+    """Practice pass rate per collector and per criterion: ``web.staff.practice.pass_rates(start, end)`` gives
+    them as chart dicts once practice sessions are recorded; until then the two charts are empty."""
+    start, end = _dashboard_range(request)
     try:
         from web.staff.practice import pass_rates  # type: ignore[attr-defined]
     except ImportError:
-        return []
-    start, end = _dashboard_range(request)
+        return [chart(key, label_name, title, "bar", [], {"Pass rate (%)": []})
+                for key, label_name, title in PRACTICE_CHARTS]
     return pass_rates(start, end)
 
 
