@@ -102,6 +102,10 @@ def debtor_page(ctx: Context, port: int) -> List[str]:
     return ctx.python_module("web.server", port, "--rasa-url", ctx.url("rasa"), "--action-url", ctx.url("actions"))
 
 
+def staff_console(ctx: Context, port: int) -> List[str]:
+    return ctx.python_module("web.staff", port)
+
+
 RASA_SECRETS = ("RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN")
 
 COMPONENTS: Tuple[Component, ...] = (
@@ -113,6 +117,9 @@ COMPONENTS: Tuple[Component, ...] = (
     Component("web", "debtor page", "WEB_PORT", 8080, debtor_page, "/healthz",
               secrets=("RASA_AUTH_TOKEN", "WEB_SECRET_KEY"),
               banner="{url}/   (try {url}/?account=AC-10023, born 12 April 1980)"),
+    Component("staff", "staff console", "STAFF_PORT", 8081, staff_console, "/healthz",
+              secrets=("STAFF_SECRET_KEY",), files=("web/staff/node_modules/chart.js/dist/chart.umd.js",),
+              banner="{url}/   (staff users: make staff-user USERNAME=... ROLE=collector|supervisor|admin)"),
 )
 
 
