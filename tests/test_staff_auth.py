@@ -2,7 +2,11 @@
 console process (python -m web.staff) on a free port with a real SQLite database."""
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -11,7 +15,8 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from actions.models import StaffAuditRow
-from tests.staff_console import PASSWORD, StaffConsole
+from tests.servers import free_port, wait_for
+from tests.staff_console import PASSWORD, ROOT, StaffConsole
 from web.staff.app import create_app
 from web.staff.auth import PUBLIC_PATHS, PUBLIC_PREFIXES, StaffSettings
 
@@ -388,3 +393,29 @@ def test_staff_actions_are_written_to_the_audit_log(console):
     assert listed["total"] >= 1 and listed["items"][0]["username"] == "ada"
     page = admin.get(console.url + "/admin/audit", params={"action": "staff_user.role"}, timeout=30)
     assert page.status_code == 200 and "staff_user.role" in page.text
+
+
+# ---------------------------------------------------------------- start-up and separation from the debtor page
+
+def test_outside_development_the_console_refuses_the_public_default_secret(tmp_path):
+    console = StaffConsole(tmp_path, f"sqlite:///{tmp_path / 'staff.db'}")
+    with pytest.raises(RuntimeError, match="STAFF_SECRET_KEY is unset or the public development default"):
+        console.start({"STAFF_SECRET_KEY": "", "COLLECTIONS_ENV": "production"})
+
+
+def test_the_debtor_page_exposes_no_staff_route(tmp_path):
+    port = free_port()
+    log = tmp_path / "debtor-page.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "web.server", "--host", "127.0.0.1", "--port", str(port),
+         "--rasa-url", f"http://127.0.0.1:{free_port()}"], cwd=ROOT, stdout=open(log, "w"), stderr=subprocess.STDOUT,
+        env={**os.environ, "ACCOUNTS_DB_URL": f"sqlite:///{tmp_path / 'accounts.db'}"}, start_new_session=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz", process, log, timeout=60)
+        for path in ("/login", "/logout", "/admin/users", "/api/staff/me", "/api/staff/users", "/practice",
+                     "/review", "/api/conversations", "/static/vendor/chart.js/chart.umd.js"):
+            answer = requests.get(f"http://127.0.0.1:{port}{path}", allow_redirects=False, timeout=30)
+            assert answer.status_code == 404, (path, answer.status_code)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
