@@ -24,6 +24,8 @@ help:
 	@echo "make import-accounts CSV=file     load or update accounts from a ledger CSV"
 	@echo "make import-payments CSV=file     record payments received (account_id,amount,paid_on)"
 	@echo "make export-outcomes OUT=file     write every conversation's outcome as CSV"
+	@echo "make unlock-account ID=AC-10023   end an account's identity-check lock-out"
+	@echo "make demo-ledger [DEMO_DB_URL=url] load the 20 demo accounts (default SQLite ledger only, unless named)"
 	@echo "make bench                        benchmarks into reports/"
 
 $(VENV)/.stamp-deps: requirements.in constraints.txt
@@ -45,10 +47,10 @@ train: $(MODEL)
 validate: setup
 	$(RASA) data validate --fail-on-warnings
 
+# The demo accounts go only into the default SQLite ledger, or where DEMO_DB_URL says (never into another ACCOUNTS_DB_URL).
 demo-ledger: setup
 	@mkdir -p var
-	$(PY) demo/demo_ledger.py var/demo-ledger.csv
-	$(PY) -m commands.import_accounts var/demo-ledger.csv
+	@DEMO_DB_URL="$(DEMO_DB_URL)" $(PY) -m demo.demo_ledger var/demo-ledger.csv
 
 import-accounts: setup
 	@[ -n "$(CSV)" ] || { echo "usage: make import-accounts CSV=path/to/ledger.csv"; exit 2; }
@@ -61,6 +63,11 @@ import-payments: setup
 export-outcomes: setup
 	@[ -n "$(OUT)" ] || { echo "usage: make export-outcomes OUT=path/to/outcomes.csv"; exit 2; }
 	$(PY) -m commands.export_outcomes "$(OUT)"
+
+.PHONY: unlock-account
+unlock-account: setup
+	@[ -n "$(ID)" ] || { echo "usage: make unlock-account ID=AC-10023 [BY=name]"; exit 2; }
+	$(PY) -m commands.unlock_account "$(ID)" $(if $(BY),--by "$(BY)")
 
 # Each part of the product adds its own set-up in its own section with a recipe-less rule: `run test: its-target`.
 run: $(MODEL) demo-ledger
@@ -105,8 +112,8 @@ staff-user: setup
 
 staff-token: setup
 	@[ "$(origin USERNAME)" = "command line" ] && [ -n "$(USERNAME)" ] || { \
-	  echo "usage: make staff-token USERNAME=name [LABEL='what it is for']"; exit 2; }
-	@$(PY) -m commands.staff_token --username "$(USERNAME)" --label "$(LABEL)"
+	  echo "usage: make staff-token USERNAME=name [LABEL='what it is for'] [REVOKE=1]"; exit 2; }
+	@$(PY) -m commands.staff_token --username "$(USERNAME)" --label "$(LABEL)" $(if $(REVOKE),--revoke)
 
 run test: staff-assets
 
@@ -127,3 +134,22 @@ export-test-stories: setup
 score-transcript: $(MODEL)
 	@[ -n "$(FILE)" ] || { echo "usage: make score-transcript FILE=path/to/transcript.json"; exit 2; }
 	@$(PY) -m commands.score_transcript "$(FILE)"
+
+# ---------------------------------------------------------------- practice debtor (practice/, actions/practice/)
+PRACTICE_MODEL    := models/practice.tar.gz
+PRACTICE_TRAINING := $(shell find practice components -name '*.yml' -o -name '*.py' 2>/dev/null | grep -v __pycache__)
+PRACTICE_RASA_ARGS := --domain practice/domain.yml --data practice/data --config practice/config.yml
+.PHONY: practice-model practice-validate
+
+$(PRACTICE_MODEL): $(VENV)/.stamp-deps $(PRACTICE_TRAINING)
+	@echo "Practice data changed: training the practice debtor's model..."
+	$(RASA) data validate --fail-on-warnings $(PRACTICE_RASA_ARGS)
+	$(RASA) train $(PRACTICE_RASA_ARGS) --out models --fixed-model-name practice
+	@touch $@
+
+practice-model: $(PRACTICE_MODEL)
+
+practice-validate: setup
+	$(RASA) data validate --fail-on-warnings $(PRACTICE_RASA_ARGS)
+
+run test: practice-model
