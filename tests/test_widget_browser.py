@@ -20,6 +20,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from tests.page_server import cookie_value, sender_of
 from tests.servers import TOKEN, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +51,7 @@ def browser() -> Browser:
 
 @pytest.fixture
 def new_context(browser):
-    """A fresh browser context (so a fresh localStorage, so a new sender id) per call."""
+    """A fresh browser context (so fresh cookies and localStorage, so a new conversation) per call."""
     contexts: List[BrowserContext] = []
 
     def make(viewport=DESKTOP) -> BrowserContext:
@@ -172,7 +173,8 @@ def test_reload_shows_the_same_conversation(stack, new_context):
     context = new_context(PHONE)
     page = open_page(context, stack, "/?account=AC-10023")
     start_verified_and_object(page)
-    sender = page.evaluate("JSON.parse(localStorage.getItem('debtor-chat/v1')).sender")
+    conversation = cookie_value(context)
+    assert conversation, "the page's conversation lives in its cookie"
     before_user, before_bot = texts(page, USER), texts(page, BOT)
     screenshot(page, "phone-before-reload")
 
@@ -183,14 +185,14 @@ def test_reload_shows_the_same_conversation(stack, new_context):
     assert texts(page, USER) == before_user
     assert texts(page, BOT) == before_bot
     expect(page.locator(BOT, has_text=BALANCE).first).to_be_visible()
-    assert page.evaluate("JSON.parse(localStorage.getItem('debtor-chat/v1')).sender") == sender
+    assert cookie_value(context) == conversation
     screenshot(page, "phone-after-reload")
     assert_clean(page)
 
     # A link for another account on the same device starts a new conversation: nothing of Jordan's shows.
     other = open_page(context, stack, "/?account=AC-10001")
     wait_for_reply(other, 0)
-    assert other.evaluate("JSON.parse(localStorage.getItem('debtor-chat/v1')).sender") != sender
+    assert cookie_value(context) not in ("", conversation)
     assert not any(BALANCE in t or "Jordan" in t for t in texts(other, BOT)), texts(other, BOT)
     assert_clean(other)
 
@@ -219,10 +221,11 @@ def test_fits_a_360px_phone(stack, new_context):
 
 
 def test_keyboard_only(stack, new_context):
-    page = open_page(new_context(DESKTOP), stack, "/?account=<script>alert(1)</script>")
+    context = new_context(DESKTOP)
+    page = open_page(context, stack, "/?account=<script>alert(1)</script>")
     wait_for_reply(page, 0)
     # An invalid reference in the link is ignored: the page greets with a plain /greet.
-    sender = page.evaluate("JSON.parse(localStorage.getItem('debtor-chat/v1')).sender")
+    sender = sender_of(stack, cookie_value(context))
     first = [e["text"] for e in requests.get(f"{stack.rasa_url}/conversations/{sender}/tracker",
                                              params={"token": TOKEN}, timeout=30).json()["events"]
              if e["event"] == "user"][0]
@@ -261,14 +264,14 @@ def test_long_messages_are_refused(stack, new_context):
     page.wait_for_timeout(500)
     assert page.locator(USER).count() == 0
 
-    response = requests.post(f"{stack.web_url}/api/message",
-                             json={"sender": "test-sender-413", "message": "c" * 1001}, timeout=30)
+    response = requests.post(f"{stack.web_url}/api/message", json={"message": "c" * 1001}, timeout=30)
     assert response.status_code == 413
     assert "error" in response.json()
     assert_clean(page)
 
 
 def test_history_from_tracker_events():
+    from channels.commands import CommandList
     from web.server import history_from_events
     buttons = [{"title": "Talk to a person", "payload": "/request_human"}]
     events = [
@@ -278,17 +281,20 @@ def test_history_from_tracker_events():
         {"event": "user", "text": "12 April 1980"},
         {"event": "bot", "text": "How would you like to settle this?", "data": {"buttons": buttons}},
         {"event": "user", "text": "/request_human"},
+        {"event": "user", "text": "/request_human", "metadata": {"typed": True}},
         {"event": "user", "text": "/some_other_intent"},
         {"event": "bot", "text": "I've asked a colleague.", "data": {"buttons": None}},
     ]
-    assert history_from_events(events) == [
+    assert history_from_events(events, CommandList.load()) == [
         {"from": "bot", "text": "What is your date of birth?", "buttons": []},
         {"from": "user", "text": "12 April 1980", "buttons": []},
         {"from": "bot", "text": "How would you like to settle this?", "buttons": buttons},
         {"from": "user", "text": "Talk to a person", "buttons": []},
+        {"from": "user", "text": "/request_human", "buttons": []},
+        {"from": "user", "text": "/some_other_intent", "buttons": []},
         {"from": "bot", "text": "I've asked a colleague.", "buttons": []},
     ]
-    assert history_from_events(None) == []
+    assert history_from_events(None, CommandList.load()) == []
 
 
 def test_server_contract(stack):
@@ -305,17 +311,17 @@ def test_server_contract(stack):
     assert config["max_message_length"] == 1000
     assert requests.get(stack.web_url + config["logo_url"], timeout=30).status_code == 200
 
-    assert requests.get(stack.web_url + "/healthz", timeout=30).json() == {"ok": True, "rasa": True}
-    history = requests.get(stack.web_url + "/api/history", params={"sender": "never-seen-sender-1"}, timeout=30)
+    assert requests.get(stack.web_url + "/healthz", timeout=30).json() == \
+        {"ok": True, "rasa": True, "actions": True, "database": True}
+    history = requests.get(stack.web_url + "/api/history", timeout=30)
     assert history.status_code == 200 and history.json() == {"messages": []}
     assert "test-token" not in history.text
 
     post = lambda body: requests.post(stack.web_url + "/api/message", data=body,  # noqa: E731
                                       headers={"Content-Type": "application/json"}, timeout=30)
     assert post("{not json").status_code == 400
-    assert post('{"sender": "x", "message": "hi"}').status_code == 400
-    assert post('{"sender": "test-sender-400", "message": "   "}').status_code == 400
-    assert requests.get(stack.web_url + "/api/history", params={"sender": "../status"}, timeout=30).status_code == 400
+    assert post('{"message": "   "}').status_code == 400
+    assert post('{"payload": "/restart"}').status_code == 400
 
 
 class SwitchableProxy:
@@ -368,7 +374,7 @@ def test_unreachable_assistant_shows_banner_and_sends_queued_messages_when_back(
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
-                if requests.get(url + "/healthz", timeout=2).json() == {"ok": True, "rasa": False}:
+                if requests.get(url + "/healthz", timeout=2).json()["rasa"] is False:
                     break
             except requests.RequestException:
                 time.sleep(0.3)

@@ -1,45 +1,63 @@
 """The debtor web page: serves the chat page and relays its messages to Rasa's REST channel.
 
-    python -m web.server --port 8080 --rasa-url http://localhost:5005 --token "$RASA_AUTH_TOKEN"
+    python -m web.server --port 8080 --rasa-url http://127.0.0.1:5005 --action-url http://127.0.0.1:5055
 
 Routes
   GET  /                 the page (web/static/index.html); /static/... its scripts, styles and logo
   GET  /config.json      branding for the page, from policy/creditor.yml
   GET  /brand.css        the creditor's colours as CSS variables (so the page never paints unbranded)
-  GET  /healthz          200 {"ok": true, "rasa": bool}; the page polls it while the assistant is unreachable
-  POST /api/message      {"sender", "message"} -> {"messages": [{"text", "buttons"}], "notice"?}
-  GET  /api/history      ?sender=ID -> {"messages": [{"from": "user"|"bot", "text", "buttons"}]}
+  GET  /healthz          200 {"ok": true, "rasa": bool, "actions": bool, "database": bool}; "ok" means this
+                         page is up, the others are each part's status
+  POST /api/message      {"message": typed text} or {"payload": one of the page's button payloads}
+                         -> {"messages": [{"text", "buttons"}], "notice"?}; 429 {"error", "retry_after"} past the
+                         rate limit
+  GET  /api/history      the conversation of this browser's cookie -> {"messages": [{"from", "text", "buttons"}]}
+  POST /api/new-chat     ends this browser's conversation (clears the cookie) -> {"ok": true}
 
-The Rasa auth token stays on this server: the browser only ever talks to this origin.
+The conversation is bound to a secret in the HttpOnly, SameSite=Strict cookie "conversation"; Rasa's sender id
+is derived from it (web.conversation). Cross-site POSTs are refused. The Rasa auth token stays on this server.
+
+Environment: BIND_HOST (default loopback), WEB_SECRET_KEY and RASA_AUTH_TOKEN (launcher.environment refuses
+public defaults outside development), WEB_RATE_LIMIT messages per WEB_RATE_WINDOW seconds and client address
+(default 60 per 60), WEB_PUBLIC_ORIGIN (comma-separated origins also accepted on POSTs, e.g. behind a proxy that
+rewrites Host), ACCOUNTS_DB_URL (checked by /healthz).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
-import re
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
-import yaml
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from sqlalchemy import create_engine, text
+
+from actions.creditor import load_creditor
+from actions.models import database_url
+from channels.commands import (
+    MAX_MESSAGE_LENGTH, CommandList, RequestRefused, message_text, parse_json_object,
+)
+from launcher.environment import bind_host, secret
+from web import conversation
+from web.rate_limit import RateLimiter
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = Path(__file__).resolve().parent / "static"
 CREDITOR_FILE = ROOT / "policy" / "creditor.yml"
 
-MAX_MESSAGE_LENGTH = 1000
 MAX_BODY_BYTES = 16 * 1024
-SENDER_RE = re.compile(r"^[A-Za-z0-9-]{8,64}$")
-COLOUR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
-LOGO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.(?:svg|png|jpg|jpeg|webp)$")
+EXPECTED = '{"message": "..."} or {"payload": "/..."}'
 
 UNAVAILABLE = "The assistant is unavailable right now. Your message was not sent; it will be retried."
 NO_REPLY = "The assistant didn't reply. Please try again in a moment."
 TOO_SLOW = "The assistant is taking too long to answer. Please try again in a moment."
 UPSTREAM_ERROR = "The assistant couldn't handle that message. Please try again or rephrase it."
+TOO_MANY = ("You're sending messages faster than the assistant can take them. Please wait {seconds} seconds; "
+            "your message will be sent then.")
+CROSS_SITE = "Requests from other sites are not accepted."
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -49,76 +67,33 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
-DEFAULTS = {"creditor_name": "Your creditor", "assistant_name": "Payments assistant",
-            "primary_colour": "#0b5cad", "accent_colour": "#f2f6fb", "logo": "logo.svg"}
-
 log = logging.getLogger("web.server")
 
 CONFIG_KEY = web.AppKey("config", dict)
 SETTINGS_KEY = web.AppKey("settings", dict)
 SESSION_KEY = web.AppKey("session", ClientSession)
+COMMANDS_KEY = web.AppKey("commands", CommandList)
+LIMITER_KEY = web.AppKey("limiter", RateLimiter)
 
 
 # ---------------------------------------------------------------- branding
 
-def _luminance(colour: str) -> float:
-    hex_digits = colour[1:]
-    if len(hex_digits) == 3:
-        hex_digits = "".join(c * 2 for c in hex_digits)
-    channels = [int(hex_digits[i:i + 2], 16) / 255 for i in (0, 2, 4)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(a: str, b: str) -> float:
-    """WCAG contrast ratio between two #rgb / #rrggbb colours."""
-    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
-
-
-def _colour(value: Any, fallback: str) -> str:
-    return value if isinstance(value, str) and COLOUR_RE.match(value) else fallback
-
-
 def load_branding(path: Path = CREDITOR_FILE) -> Dict[str, Any]:
-    """Branding for the page from policy/creditor.yml, with safe fallbacks and AA-contrast text colours."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        log.warning("Could not read %s (%s); using default branding", path, exc)
-        data = {}
-    branding = data.get("branding") or {}
-    primary = _colour(branding.get("primary_colour"), DEFAULTS["primary_colour"])
-    accent = _colour(branding.get("accent_colour"), DEFAULTS["accent_colour"])
-    logo = branding.get("logo") if isinstance(branding.get("logo"), str) else DEFAULTS["logo"]
-    if not LOGO_RE.match(logo) or not (STATIC / logo).is_file():
-        log.warning("Logo %r is not a file in web/static/; using %s", logo, DEFAULTS["logo"])
-        logo = DEFAULTS["logo"]
-    dark, light = "#1b1f24", "#ffffff"
-    config = {
-        "creditor_name": str(data.get("creditor_name") or DEFAULTS["creditor_name"]),
-        "assistant_name": str(data.get("assistant_name") or DEFAULTS["assistant_name"]),
-        "primary_colour": primary,
-        "accent_colour": accent,
-        "logo_url": f"/static/{logo}",
-        "max_message_length": MAX_MESSAGE_LENGTH,
-    }
-    # Colours the stylesheet derives, so any configured pair still meets WCAG AA (4.5:1 for text).
-    config["_css"] = {
-        "--primary": primary,
-        "--accent": accent,
-        "--on-primary": light if contrast(primary, light) >= contrast(primary, dark) else dark,
-        "--on-accent": dark if contrast(accent, dark) >= contrast(accent, light) else light,
-        # Primary used as text / outlines on the white page: only if it is dark enough.
-        "--primary-ink": primary if contrast(primary, light) >= 4.5 and contrast(primary, accent) >= 4.5 else dark,
-    }
-    return config
+    """The page's names, colours and logo from policy/creditor.yml (actions.creditor, the one loader).
+
+    A mistake in the file stops the server with ``PolicyError`` naming the file and the problem."""
+    creditor = load_creditor(path)
+    creditor.branding.require_logo_in(STATIC, str(path))
+    return {"creditor_name": creditor.creditor_name, "assistant_name": creditor.assistant_name,
+            "primary_colour": creditor.branding.primary_colour, "accent_colour": creditor.branding.accent_colour,
+            "logo_url": f"/static/{creditor.branding.logo}", "max_message_length": MAX_MESSAGE_LENGTH,
+            "_css": creditor.branding.css_variables()}
 
 
 # ---------------------------------------------------------------- helpers
 
-def error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+def error(status: int, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
 
 
 def messages_from_rasa(replies: Any) -> List[Dict[str, Any]]:
@@ -142,11 +117,11 @@ def clean_buttons(buttons: Any) -> List[Dict[str, str]]:
     return cleaned
 
 
-def history_from_events(events: Any) -> List[Dict[str, Any]]:
+def history_from_events(events: Any, commands: CommandList) -> List[Dict[str, Any]]:
     """The visible conversation from Rasa tracker events.
 
-    Texts starting with "/" are intent payloads (the page's hidden greeting, or a button click): a button
-    click is shown as the title of the button that carried that payload; anything else is skipped."""
+    Typed text is shown as written, "/" included. A command (the page's greeting or a button payload) is
+    shown as the title of the button that carried it, or not at all (the hidden greeting)."""
     history: List[Dict[str, Any]] = []
     for event in events if isinstance(events, list) else []:
         if not isinstance(event, dict):
@@ -154,8 +129,9 @@ def history_from_events(events: Any) -> List[Dict[str, Any]]:
         kind, text = event.get("event"), event.get("text")
         text = text if isinstance(text, str) else ""
         if kind == "user":
-            if text.startswith("/"):
-                title = _button_title(history, text)
+            typed = bool((event.get("metadata") or {}).get("typed"))
+            if not typed and commands.allows(text):
+                title = _button_title(history, text.strip())
                 if title is None:
                     continue
                 text = title
@@ -177,6 +153,33 @@ def _button_title(history: List[Dict[str, Any]], payload: str) -> Optional[str]:
     return None
 
 
+def read_page_message(body: bytes, commands: CommandList) -> Tuple[str, bool]:
+    """(text, typed) from a page request body, or RequestRefused."""
+    payload = parse_json_object(body, EXPECTED)
+    if "payload" in payload:
+        button = payload["payload"]
+        if not isinstance(button, str) or not commands.allows(button):
+            raise RequestRefused(400, "That button is not one of this page's buttons.")
+        return button.strip(), False
+    return message_text(payload.get("message")), True
+
+
+@lru_cache(maxsize=4)
+def _engine(url: str):
+    return create_engine(url, future=True, pool_pre_ping=True,
+                         connect_args={"connect_timeout": 3} if url.startswith("postgresql") else {})
+
+
+def database_answers(url: str) -> bool:
+    try:
+        with _engine(url).connect() as connection:
+            connection.execute(text("select 1"))
+        return True
+    except Exception as exc:  # any driver error means "down"; the URL (with its password) is never logged
+        log.warning("The accounts database does not answer: %s", type(exc).__name__)
+        return False
+
+
 # ---------------------------------------------------------------- handlers
 
 @web.middleware
@@ -193,6 +196,14 @@ async def security_headers(request: web.Request, handler):
     return response
 
 
+@web.middleware
+async def same_site_only(request: web.Request, handler):
+    if request.method not in ("GET", "HEAD", "OPTIONS") and \
+            conversation.is_cross_site(request, request.app[SETTINGS_KEY]["public_origins"]):
+        return error(403, CROSS_SITE)
+    return await handler(request)
+
+
 async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html", headers={"Content-Type": "text/html; charset=utf-8"})
 
@@ -207,40 +218,74 @@ async def brand_css(request: web.Request) -> web.Response:
     return web.Response(text=f":root{{{variables}}}\n", content_type="text/css")
 
 
+async def _answers(request: web.Request, url: str) -> bool:
+    try:
+        async with request.app[SESSION_KEY].get(url, timeout=ClientTimeout(total=3)) as resp:
+            return resp.status == 200
+    except (ClientError, asyncio.TimeoutError, OSError):
+        return False
+
+
+async def _database_answers(url: str) -> bool:
+    try:
+        return await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(None, database_answers, url), 5)
+    except asyncio.TimeoutError:
+        return False
+
+
 async def healthz(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS_KEY]
-    try:
-        async with request.app[SESSION_KEY].get(f"{settings['rasa_url']}/", timeout=ClientTimeout(total=3)) as resp:
-            rasa = resp.status == 200
-    except (ClientError, asyncio.TimeoutError, OSError):
-        rasa = False
-    return web.json_response({"ok": True, "rasa": rasa})
+    rasa, actions, database = await asyncio.gather(
+        _answers(request, f"{settings['rasa_url']}/"), _answers(request, f"{settings['action_url']}/health"),
+        _database_answers(settings["db_url"]))
+    return web.json_response({"ok": True, "rasa": rasa, "actions": actions, "database": database})
 
 
 async def post_message(request: web.Request) -> web.Response:
+    wait = request.app[LIMITER_KEY].retry_after(request.remote or "")
+    if wait:
+        return _too_many(wait)
+    if request.content_type != "application/json":
+        return error(415, "Send the message as JSON (Content-Type: application/json).")
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         return error(413, f"Messages can be at most {MAX_MESSAGE_LENGTH} characters.")
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return error(400, "The request must be JSON: {\"sender\": ..., \"message\": ...}.")
-    if not isinstance(payload, dict):
-        return error(400, "The request must be a JSON object: {\"sender\": ..., \"message\": ...}.")
-    sender, message = payload.get("sender"), payload.get("message")
-    if not isinstance(sender, str) or not SENDER_RE.match(sender):
-        return error(400, "Invalid sender id.")
-    if not isinstance(message, str) or not message.strip():
-        return error(400, "The message is empty.")
-    if len(message) > MAX_MESSAGE_LENGTH:
-        return error(413, f"Messages can be at most {MAX_MESSAGE_LENGTH} characters.")
+        message, typed = read_page_message(body, request.app[COMMANDS_KEY])
+    except RequestRefused as refused:
+        return error(refused.status, refused.message)
 
+    settings = request.app[SETTINGS_KEY]
+    secret_value = conversation.secret_from(request)
+    is_new = secret_value is None
+    secret_value = secret_value or conversation.new_secret()
+    relay = {"sender": conversation.sender_for(secret_value, settings["secret_key"]), "message": message}
+    if typed:
+        relay["metadata"] = {"typed": True}
+    response = await _relay(request, relay)
+    if is_new:
+        conversation.set_cookie(response, request, secret_value)
+    return response
+
+
+def _too_many(wait: int) -> web.Response:
+    response = error(429, TOO_MANY.format(seconds=wait), retry_after=wait)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+async def _relay(request: web.Request, relay: Dict[str, Any]) -> web.Response:
     settings = request.app[SETTINGS_KEY]
     url = f"{settings['rasa_url']}/webhooks/rest/webhook"
     try:
-        async with request.app[SESSION_KEY].post(url, json={"sender": sender, "message": message.strip()},
+        async with request.app[SESSION_KEY].post(url, json=relay,
                                                  timeout=ClientTimeout(total=settings["timeout"])) as resp:
+            if 400 <= resp.status < 500:
+                answer = await resp.json(content_type=None)
+                log.warning("Rasa refused a message with %s", resp.status)
+                return error(resp.status, answer.get("error") if isinstance(answer, dict)
+                             and isinstance(answer.get("error"), str) else UPSTREAM_ERROR)
             if resp.status != 200:
                 log.warning("Rasa answered %s to a message", resp.status)
                 return error(502, UPSTREAM_ERROR)
@@ -258,10 +303,11 @@ async def post_message(request: web.Request) -> web.Response:
 
 
 async def get_history(request: web.Request) -> web.Response:
-    sender = request.query.get("sender", "")
-    if not SENDER_RE.match(sender):
-        return error(400, "Invalid sender id.")
+    secret_value = conversation.secret_from(request)
+    if secret_value is None:
+        return web.json_response({"messages": []})
     settings = request.app[SETTINGS_KEY]
+    sender = conversation.sender_for(secret_value, settings["secret_key"])
     url = f"{settings['rasa_url']}/conversations/{sender}/tracker"
     try:
         async with request.app[SESSION_KEY].get(url, params={"token": settings["token"]},
@@ -276,16 +322,28 @@ async def get_history(request: web.Request) -> web.Response:
         log.warning("Rasa is unreachable: %s", exc)
         return error(503, "The assistant is unavailable right now.")
     events = tracker.get("events") if isinstance(tracker, dict) else None
-    return web.json_response({"messages": history_from_events(events)})
+    return web.json_response({"messages": history_from_events(events, request.app[COMMANDS_KEY])})
+
+
+async def new_chat(request: web.Request) -> web.Response:
+    response = web.json_response({"ok": True})
+    conversation.clear_cookie(response, request)
+    return response
 
 
 # ---------------------------------------------------------------- app
 
-def create_app(rasa_url: str = "http://localhost:5005", token: str = "dev-token-change-me",
-               creditor_file: Path = CREDITOR_FILE, timeout: float = 90) -> web.Application:
-    app = web.Application(middlewares=[security_headers], client_max_size=MAX_BODY_BYTES)
+def create_app(rasa_url: str = "http://127.0.0.1:5005", token: str = "dev-token-change-me",
+               secret_key: str = "dev-web-secret-change-me", action_url: str = "http://127.0.0.1:5055",
+               db_url: Optional[str] = None, creditor_file: Path = CREDITOR_FILE, timeout: float = 90,
+               rate_limit: int = 60, rate_window: float = 60, public_origins: Tuple[str, ...] = ()) -> web.Application:
+    app = web.Application(middlewares=[security_headers, same_site_only], client_max_size=MAX_BODY_BYTES)
     app[CONFIG_KEY] = load_branding(creditor_file)
-    app[SETTINGS_KEY] = {"rasa_url": rasa_url.rstrip("/"), "token": token, "timeout": timeout}
+    app[COMMANDS_KEY] = CommandList.load()
+    app[LIMITER_KEY] = RateLimiter(rate_limit, rate_window)
+    app[SETTINGS_KEY] = {"rasa_url": rasa_url.rstrip("/"), "token": token, "secret_key": secret_key,
+                         "action_url": action_url.rstrip("/"), "db_url": db_url or database_url(),
+                         "timeout": timeout, "public_origins": tuple(o.rstrip("/") for o in public_origins)}
 
     async def client_session(app: web.Application):
         async with ClientSession() as session:
@@ -299,21 +357,48 @@ def create_app(rasa_url: str = "http://localhost:5005", token: str = "dev-token-
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/api/message", post_message)
     app.router.add_get("/api/history", get_history)
+    app.router.add_post("/api/new-chat", new_chat)
     app.router.add_static("/static/", STATIC, show_index=False, follow_symlinks=False)
     return app
 
 
+def _positive(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise SystemExit(f"Refusing to start: {name}={raw!r} is not a number.") from None
+    if value <= 0:
+        raise SystemExit(f"Refusing to start: {name} must be positive.")
+    return value
+
+
+def default_action_url() -> str:
+    webhook = os.environ.get("ACTION_SERVER_URL", "").rstrip("/")
+    if webhook:
+        return webhook[:-len("/webhook")] if webhook.endswith("/webhook") else webhook
+    return f"http://127.0.0.1:{os.environ.get('ACTION_PORT', '5055')}"
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description="Serve the debtor chat page and relay it to Rasa.")
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default=bind_host(), help="address to listen on (default: BIND_HOST or 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--rasa-url", default="http://localhost:5005")
-    parser.add_argument("--token", default=os.environ.get("RASA_AUTH_TOKEN", "dev-token-change-me"))
+    parser.add_argument("--rasa-url", default="http://127.0.0.1:5005")
+    parser.add_argument("--action-url", default=default_action_url(),
+                        help="the action server, for /healthz (default: ACTION_SERVER_URL without /webhook, "
+                             "else port ACTION_PORT or 5055 on loopback)")
+    parser.add_argument("--token", default=None, help="Rasa's HTTP API token (default: RASA_AUTH_TOKEN)")
     parser.add_argument("--creditor-config", type=Path, default=CREDITOR_FILE,
                         help="creditor / branding file (default: policy/creditor.yml)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(args.rasa_url, args.token, args.creditor_config)
+    token = args.token or secret("RASA_AUTH_TOKEN", args.host)
+    app = create_app(args.rasa_url, token, secret("WEB_SECRET_KEY", args.host), args.action_url,
+                     creditor_file=args.creditor_config,
+                     rate_limit=int(_positive("WEB_RATE_LIMIT", 60)), rate_window=_positive("WEB_RATE_WINDOW", 60),
+                     public_origins=tuple(o.strip() for o in os.environ.get("WEB_PUBLIC_ORIGIN", "").split(",")
+                                          if o.strip()))
     print(f"Debtor page on http://{args.host}:{args.port}/ (Rasa at {args.rasa_url})", flush=True)
     web.run_app(app, host=args.host, port=args.port, print=None)
 

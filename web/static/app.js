@@ -1,11 +1,14 @@
 /* Debtor chat page: talks only to its own server (/api/...), which relays to Rasa.
- * Everything a user or the assistant writes is put on the page with textContent, never innerHTML. */
+ * Everything a user or the assistant writes is put on the page with textContent, never innerHTML.
+ * The conversation belongs to an HttpOnly cookie this script cannot read; "New chat" asks the server to end it.
+ * Typed text is sent as {message}; only the greeting and button clicks are sent as {payload}. */
 (function () {
   'use strict';
 
-  var STORAGE_KEY = 'debtor-chat/v1';
-  var SENDER_RE = /^[A-Za-z0-9-]{8,64}$/;
-  var ACCOUNT_RE = /^[A-Za-z]{2}-?\d{5}$/;
+  var STORAGE_KEY = 'debtor-chat/v2';
+  var OLD_STORAGE_KEYS = ['debtor-chat/v1'];
+  // A short token; the assistant itself decides whether it is a real account reference.
+  var ACCOUNT_RE = /^[A-Za-z0-9][A-Za-z0-9-]{1,31}$/;
   var OFFLINE_TEXT = 'Can\u2019t reach the assistant, retrying\u2026 Your messages will be sent when it\u2019s back.';
   var MAX_BACKOFF = 15000;
 
@@ -25,12 +28,12 @@
 
   var maxLength = 1000;
   var state = {
-    sender: null,
     account: null,     // the account reference from the deep link, if any
-    outbox: [],        // messages not yet delivered: [{id, message, display, hidden}]
+    outbox: [],        // messages not yet delivered: [{id, message, display, hidden, payload}]
     ready: false,      // history loaded; the outbox may be sent
     sending: false,
     online: true,
+    waitTimer: null,   // set while the server asks us to slow down (429)
     backoff: 1000,
     pollTimer: null,
     bubbles: {},       // outbox id -> its bubble, to update the "not sent yet" status
@@ -45,7 +48,7 @@
     catch (e) { return memoryStore || {}; }
   }
   function writeStore() {
-    var value = {sender: state.sender, account: state.account, outbox: state.outbox};
+    var value = {account: state.account, outbox: state.outbox};
     memoryStore = value;
     try { window.localStorage.setItem(STORAGE_KEY, JSON.stringify(value)); } catch (e) { /* private mode */ }
   }
@@ -63,28 +66,26 @@
 
   function accountFromUrl() {
     var value = (new URLSearchParams(window.location.search).get('account') || '').trim();
-    if (!ACCOUNT_RE.test(value)) { return null; }
-    var digits = value.replace(/^[A-Za-z]{2}-?/, '');
-    return value.slice(0, 2).toUpperCase() + '-' + digits;
+    return ACCOUNT_RE.test(value) ? value.toUpperCase() : null;
   }
 
+  function sameAccount(a, b) {
+    return typeof a === 'string' && typeof b === 'string' && a.replace(/-/g, '') === b.replace(/-/g, '');
+  }
+
+  /* Returns true when the conversation in the cookie must end first: a link for a different account
+   * (e.g. a shared phone) starts a new conversation, so nobody sees another person's conversation. */
   function chooseConversation() {
+    OLD_STORAGE_KEYS.forEach(function (key) {
+      try { window.localStorage.removeItem(key); } catch (e) { /* private mode */ }
+    });
     var stored = readStore();
     var fromLink = accountFromUrl();
-    var sender = typeof stored.sender === 'string' && SENDER_RE.test(stored.sender) ? stored.sender : null;
-    // A link for a different account (e.g. a shared phone) starts a new conversation, so nobody sees another
-    // person's conversation.
-    if (sender && fromLink && stored.account !== fromLink) { sender = null; }
-    if (sender) {
-      state.sender = sender;
-      state.account = stored.account || null;
-      state.outbox = Array.isArray(stored.outbox) ? stored.outbox.filter(validItem) : [];
-    } else {
-      state.sender = newId();
-      state.account = fromLink;
-      state.outbox = [];
-    }
+    var restart = Boolean(fromLink) && !sameAccount(stored.account, fromLink);
+    state.account = restart ? fromLink : (typeof stored.account === 'string' ? stored.account : fromLink);
+    state.outbox = !restart && Array.isArray(stored.outbox) ? stored.outbox.filter(validItem) : [];
     writeStore();
+    return restart;
   }
 
   function validItem(item) {
@@ -157,7 +158,7 @@
         disableGroup(group);
         button.classList.add('chosen');
         button.setAttribute('aria-pressed', 'true');
-        enqueue({message: b.payload, display: b.title});
+        enqueue({message: b.payload, display: b.title, payload: true});
         // A keyboard "click" (Enter/Space) would leave focus on a disabled button: move it to the input.
         if (event.detail === 0) { els.input.focus(); }
       });
@@ -229,7 +230,7 @@
     return fetch(url, {
       method: 'POST',
       headers: {'Content-Type': 'application/json'},
-      body: JSON.stringify(body),
+      body: JSON.stringify(body || {}),
       credentials: 'same-origin',
       cache: 'no-store'
     }).then(function (response) {
@@ -240,11 +241,12 @@
   }
 
   function pump() {
-    if (state.sending || !state.online || !state.ready || !state.outbox.length) { return; }
+    if (state.sending || state.waitTimer || !state.online || !state.ready || !state.outbox.length) { return; }
     var item = state.outbox[0];
     state.sending = true;
     showTyping(true);
-    postJson('/api/message', {sender: state.sender, message: item.message}).then(function (result) {
+    var body = item.payload ? {payload: item.message} : {message: item.message};
+    postJson('/api/message', body).then(function (result) {
       finish(item, result);
     }, function () {
       finish(item, null);   // this page's server is unreachable
@@ -258,6 +260,14 @@
       // Not delivered: keep it first in the outbox and send it when the assistant is back.
       setStatus(item, pendingStatus());
       goOffline();
+      return;
+    }
+    if (result.status === 429) {
+      // Too many messages from this address: nothing is lost, it stays first in the outbox and is resent.
+      var seconds = Math.max(1, parseInt(result.data.retry_after, 10) || 10);
+      setStatus(item, {kind: 'pending', text: 'Not sent yet \u2013 it will be sent in a moment.'});
+      renderNotice(result.data.error || 'Too many messages. Yours will be sent in a moment.', true);
+      state.waitTimer = window.setTimeout(function () { state.waitTimer = null; pump(); }, seconds * 1000);
       return;
     }
     state.outbox.shift();
@@ -316,9 +326,14 @@
     return state.account ? '/greet' + JSON.stringify({account_id: state.account}) : '/greet';
   }
 
+  function endConversation() {
+    return postJson('/api/new-chat').then(function (result) {
+      if (!result.ok) { throw new Error('not ended'); }
+    });
+  }
+
   function loadHistory() {
-    var url = '/api/history?sender=' + encodeURIComponent(state.sender);
-    fetch(url, {cache: 'no-store'}).then(function (response) {
+    fetch('/api/history', {cache: 'no-store', credentials: 'same-origin'}).then(function (response) {
       if (response.status === 503) { throw new Error('unavailable'); }
       return response.json().then(function (data) { return {ok: response.ok, data: data || {}}; });
     }).then(function (result) {
@@ -341,7 +356,7 @@
     });
     var greetQueued = state.outbox.some(function (item) { return item.hidden; });
     if (!messages.length && !greetQueued) {
-      state.outbox.unshift({id: newId(), message: greeting(), hidden: true});
+      state.outbox.unshift({id: newId(), message: greeting(), hidden: true, payload: true});
       writeStore();
     }
     // Messages typed earlier that never reached the assistant.
@@ -395,14 +410,20 @@
   });
 
   els.restart.addEventListener('click', function () {
-    // For shared phones: forget this conversation on this device and start a clean one.
-    try { window.localStorage.removeItem(STORAGE_KEY); } catch (e) { /* ignore */ }
-    memoryStore = null;
-    if (window.location.search) { window.history.replaceState(null, '', window.location.pathname); }
-    window.location.reload();
+    // For shared phones: end this conversation (the server clears its cookie), forget it on this device and
+    // start a clean one.
+    endConversation().then(function () {
+      try { window.localStorage.removeItem(STORAGE_KEY); } catch (e) { /* ignore */ }
+      memoryStore = null;
+      els.log.textContent = '';
+      if (window.location.search) { window.history.replaceState(null, '', window.location.pathname); }
+      window.location.reload();
+    }, function () {
+      renderNotice('The conversation could not be ended because the server can\u2019t be reached. Please try again.', true);
+    });
   });
 
-  chooseConversation();
+  var restart = chooseConversation();
   updateCounter();
   // Messages typed earlier that never reached the assistant stay visible, even before the history loads.
   state.outbox.forEach(function (item) {
@@ -413,5 +434,11 @@
   });
   fetch('/config.json', {cache: 'no-store'}).then(function (r) { return r.json(); })
     .then(applyConfig, function () { /* keep the defaults */ });
-  loadHistory();
+  if (restart) {
+    endConversation().then(loadHistory, function () {
+      renderNotice('A new conversation could not be started. Please reload the page.', true);
+    });
+  } else {
+    loadHistory();
+  }
 }());
