@@ -202,9 +202,18 @@ def test_bearer_token_works_without_csrf_and_stops_when_the_user_is_disabled(con
     assert requests.get(console.url + "/api/staff/me", headers=bearer, timeout=30).status_code == 401
 
 
-def test_staff_token_command_refuses_unknown_users(console):
+def test_staff_token_command_refuses_unknown_users_and_revokes_tokens(console):
     done = console.command("staff_token", "--username", "nobody")
     assert done.returncode == 2 and "no staff user named nobody" in done.stderr and not done.stdout
+    first, second = console.token("sam"), console.token("sam")
+    for token in (first, second):
+        assert requests.get(console.url + "/api/staff/me", headers={"Authorization": f"Bearer {token}"},
+                            timeout=30).status_code == 200
+    revoked = console.command("staff_token", "--username", "sam", "--revoke")
+    assert revoked.returncode == 0 and "Revoked 2 API tokens of sam." in revoked.stdout
+    for token in (first, second):
+        assert requests.get(console.url + "/api/staff/me", headers={"Authorization": f"Bearer {token}"},
+                            timeout=30).status_code == 401
 
 
 # ---------------------------------------------------------------- roles

@@ -29,6 +29,7 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
 TOKEN_PREFIX = "stf_"
+ATTEMPTS_KEPT_DAYS = 30  # sign-in attempts older than this are pruned; the audit log keeps sign-ins for good
 
 _hasher = PasswordHasher()
 # Verified when the username is unknown, so a wrong username costs as long as a wrong password.
@@ -281,6 +282,15 @@ class StaffStore:
             db.add(StaffApiTokenRow(user_id=row.id, token_hash=token_hash(token), label=label[:100]))
         return token
 
+    def revoke_tokens(self, username: str) -> int:
+        """Revokes every API token of the user; returns how many were live."""
+        name = self._existing(username)
+        with self._sessions.begin() as db:
+            user_id = db.execute(select(StaffUserRow.id).where(StaffUserRow.username == name)).scalar_one()
+            return db.execute(update(StaffApiTokenRow).where(StaffApiTokenRow.user_id == user_id,
+                                                             StaffApiTokenRow.revoked_at.is_(None))
+                              .values(revoked_at=utc_now())).rowcount
+
     def user_for_token(self, token: str) -> Optional[StaffUser]:
         with self._sessions.begin() as db:
             found = db.execute(
@@ -329,6 +339,9 @@ class StaffStore:
 
     def record_attempt(self, username: str, client_address: str, succeeded: bool) -> None:
         with self._sessions.begin() as db:
+            if succeeded:
+                db.execute(delete(StaffLoginAttemptRow).where(
+                    StaffLoginAttemptRow.attempted_at < utc_now() - timedelta(days=ATTEMPTS_KEPT_DAYS)))
             db.add(StaffLoginAttemptRow(username=username[:64], client_address=client_address[:64],
                                         succeeded=succeeded))
 
