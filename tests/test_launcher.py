@@ -102,15 +102,16 @@ def supervised(tmp_path):
     supervisor.stop()
 
 
-def _pids_alive(pids):
-    alive = []
+def alive(pids):
+    """The pids still running (not zombies)."""
+    running = []
     for pid in pids:
         try:
-            if Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z":
-                alive.append(pid)
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][0] != "Z":
+                running.append(pid)
         except OSError:
             pass
-    return alive
+    return running
 
 
 def test_a_dead_component_is_restarted_with_back_off_while_the_others_keep_serving(supervised):
@@ -139,7 +140,7 @@ def test_stop_leaves_nothing_running(supervised):
     pids = [pid for process in supervisor.processes() for pid in descendants(process.pid)]
     assert len(pids) >= 2
     supervisor.stop()
-    assert _pids_alive(pids) == []
+    assert alive(pids) == []
     assert said[-2:] == ["Stopping...", "Stopped."]
 
 
