@@ -30,7 +30,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -40,8 +39,6 @@ from urllib.parse import quote
 from aiohttp import web
 
 from web.staff.store import LoginPolicy, StaffError, StaffStore, StaffUser
-
-log = logging.getLogger("web.staff")
 
 SESSION_COOKIE = "staff_session"
 LOGIN_COOKIE = "staff_login"      # ties the sign-in form to the browser that loaded it (login CSRF)
@@ -153,8 +150,10 @@ def unauthenticated_json() -> web.Response:
 
 
 def safe_next(target: Optional[str]) -> str:
-    """Only a path on this console, never another site (no "//host" or "/\\host")."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path on this console, never another site: no "//host", no backslash, and no whitespace or control
+    characters (browsers drop a tab from "/<tab>/host" and go to "//host")."""
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(c) <= 0x20 or ord(c) == 0x7f for c in target)):
         return "/"
     return target
 
