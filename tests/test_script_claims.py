@@ -103,9 +103,15 @@ def flags_of(stack, sender):
             select(AccountFlagRow).where(AccountFlagRow.conversation_id == sender).order_by(AccountFlagRow.id))]
 
 
+def as_said(phrase: str) -> "re.Pattern":
+    """The phrase as the debtor reads it: each {placeholder} filled with some words."""
+    parts = re.split(r"\{\w+\}", phrase)
+    return re.compile(".+?".join(re.escape(part) for part in parts), re.IGNORECASE)
+
+
 def said_claims(replies, backing: str) -> List[str]:
     text = texts(replies)
-    return [p for p, b in POLICY.claims.items() if b == backing and p.lower() in text.lower()]
+    return [p for p, b in POLICY.claims.items() if b == backing and as_said(p).search(text)]
 
 
 def exercise_complaint(stack):
