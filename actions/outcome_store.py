@@ -16,7 +16,7 @@ from actions.models import (
 )
 
 EXPORT_COLUMNS = ["conversation_id", "account_id", "outcome", "promise_date", "promise_amount", "max_tone",
-                  "objections", "recorded_at"]
+                  "objections", "recorded_at", "flags"]
 TIME_REQUESTS = ("PROMISE_TO_PAY", "PAYMENT_PLAN", "PARTIAL_PAYMENT")
 
 
@@ -161,11 +161,18 @@ class OutcomeStore:
         writer.writerow(EXPORT_COLUMNS)
         count = 0
         with self.session() as session:
+            flags: Dict[str, List[str]] = {}  # flags raised in each conversation (stops, complaints, traces)
+            for conversation_id, flag in session.execute(select(AccountFlagRow.conversation_id, AccountFlagRow.flag)
+                                                         .order_by(AccountFlagRow.id)):
+                raised = flags.setdefault(conversation_id, [])
+                if flag not in raised:
+                    raised.append(flag)
             for row in session.scalars(select(OutcomeRow).order_by(OutcomeRow.recorded_at)):
                 writer.writerow([row.conversation_id, row.account_id or "", row.outcome,
                                  row.promise_date.isoformat() if row.promise_date else "",
                                  f"{row.promise_amount:.2f}" if row.promise_amount is not None else "",
                                  row.max_tone or "", row.objections or "",
-                                 row.recorded_at.isoformat(timespec="seconds")])
+                                 row.recorded_at.isoformat(timespec="seconds"),
+                                 ";".join(flags.get(row.conversation_id, []))])
                 count += 1
         return count
