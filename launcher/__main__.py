@@ -44,7 +44,7 @@ def preflight(components: Sequence[Component], ports: Dict[str, int], secrets: S
             problems.append(f"port {port} ({by_port[name].port_variable}, the {by_port[name].title}) is "
                             f"already in use: is the assistant already running? Stop it there (Ctrl-C), or set "
                             f"{by_port[name].port_variable} to a free port.")
-    return values, problems
+    return values, list(dict.fromkeys(problems))
 
 
 def child_environment(secrets: Dict[str, str], host: str, action_url: str) -> Dict[str, str]:

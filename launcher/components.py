@@ -112,7 +112,7 @@ COMPONENTS: Tuple[Component, ...] = (
     Component("actions", "action server", "ACTION_PORT", 5055, action_server, "/health",
               secrets=("ACTION_SERVER_TOKEN",), banner="{url}/webhook   (only with ACTION_SERVER_TOKEN)"),
     Component("rasa", "Rasa server", "RASA_PORT", 5005, rasa_server("models/current.tar.gz", "credentials.yml"), "/",
-              secrets=RASA_SECRETS, files=("models/current.tar.gz",), start_timeout=300,
+              secrets=RASA_SECRETS, files=("models/current.tar.gz",), start_timeout=600,
               banner="{url}/   REST channel POST /webhooks/rest/webhook; HTTP API token RASA_AUTH_TOKEN"),
     Component("practice", "practice Rasa server", "PRACTICE_RASA_PORT", 5006,
               rasa_server("models/practice.tar.gz", "practice/credentials.yml"), "/",

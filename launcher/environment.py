@@ -33,8 +33,16 @@ def bind_host() -> str:
     return os.environ.get("BIND_HOST") or DEFAULT_BIND_HOST
 
 
+ENVIRONMENTS = ("development", "production")
+
+
 def production() -> bool:
-    return os.environ.get("COLLECTIONS_ENV", "development").strip().lower() == "production"
+    """COLLECTIONS_ENV=production; anything but the two known values stops start-up (a typo must not mean
+    development)."""
+    value = os.environ.get("COLLECTIONS_ENV", "development").strip().lower() or "development"
+    if value not in ENVIRONMENTS:
+        raise UnsafeConfiguration(f"COLLECTIONS_ENV={value!r} is neither development nor production.")
+    return value == "production"
 
 
 def is_loopback(host: str) -> bool:

@@ -92,7 +92,8 @@ class Stack:
         if web:
             page = self._spawn("web", ctx)
             wait_for(f"{self.web_url}/healthz", page, page.log)
-        wait_for(f"{self.rasa_url}/status?token={TOKEN}", rasa, rasa.log, timeout=300)
+        wait_for(f"{self.rasa_url}/status?token={TOKEN}", rasa, rasa.log,
+                 timeout=component("rasa").start_timeout)
         deadline = time.time() + 240
         while time.time() < deadline:
             status = requests.get(f"{self.rasa_url}/status", params={"token": TOKEN}, timeout=5).json()

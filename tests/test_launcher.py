@@ -12,7 +12,7 @@ import requests
 
 from benchmarks.procstat import descendants
 from launcher import processes
-from launcher.components import Component, Context
+from launcher.components import COMPONENTS, Component, Context
 from launcher.supervisor import StartupFailed, Supervisor
 from tests.servers import free_port
 
@@ -22,8 +22,7 @@ DEFAULTS_REMOVED = ("RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "WEB_SECRET_KEY", 
 
 def launch(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if k not in DEFAULTS_REMOVED}
-    ports = {"ACTION_PORT": str(free_port()), "RASA_PORT": str(free_port()), "WEB_PORT": str(free_port()),
-             "STAFF_PORT": str(free_port()), "PRACTICE_RASA_PORT": str(free_port())}
+    ports = {c.port_variable: str(free_port()) for c in COMPONENTS}
     return subprocess.run([sys.executable, "-m", "launcher", "--log-dir", str(tmp_path / "logs"), *args],
                           cwd=processes.ROOT, env={**base, **ports, **env}, capture_output=True, text=True,
                           timeout=120)
@@ -51,6 +50,12 @@ def test_the_launcher_refuses_the_defaults_even_when_set_explicitly_and_short_se
     assert "RASA_AUTH_TOKEN is unset or the public development default" in completed.stderr
     assert "ACTION_SERVER_TOKEN must be at least 16 characters" in completed.stderr
     assert "WEB_SECRET_KEY" not in completed.stderr
+
+
+def test_an_unknown_collections_env_is_refused_not_taken_for_development(tmp_path):
+    completed = launch(tmp_path, COLLECTIONS_ENV="prod")
+    assert completed.returncode == 1
+    assert completed.stderr.count("COLLECTIONS_ENV='prod' is neither development nor production.") == 1
 
 
 def test_the_launcher_names_a_missing_endpoints_file(tmp_path):

@@ -14,6 +14,7 @@ import requests
 from actions.ledger import AccountRepository
 from benchmarks.procstat import descendants
 from launcher import processes
+from launcher.components import COMPONENTS
 from tests.conftest import load_demo_ledger
 from tests.servers import endpoints_file, free_port
 from tests.test_launcher import alive
@@ -41,7 +42,7 @@ def launched(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("launched")
     db_url = f"sqlite:///{workdir / 'accounts.db'}"
     load_demo_ledger(AccountRepository(db_url), workdir)
-    ports = {"ACTION_PORT": free_port(), "RASA_PORT": free_port(), "WEB_PORT": free_port()}
+    ports = {c.port_variable: free_port() for c in COMPONENTS}
     env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "ACCOUNTS_DB_URL": db_url,
            "ENDPOINTS": str(endpoints_file(workdir)), "COLLECTIONS_ENV": "development"}
     for name in ("BIND_HOST", "ACTION_SERVER_URL"):
@@ -75,8 +76,8 @@ def test_a_second_launcher_on_the_same_ports_is_refused(launched):
     completed = subprocess.run([sys.executable, "-m", "launcher", "--log-dir", str(workdir / "second")],
                                cwd=processes.ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 1
-    for variable in ("ACTION_PORT", "RASA_PORT", "WEB_PORT"):
-        assert f"port {ports[variable]} ({variable}," in completed.stderr
+    for variable, port in ports.items():
+        assert f"port {port} ({variable}," in completed.stderr
     assert "is the assistant already running?" in completed.stderr
 
 
@@ -110,7 +111,7 @@ def test_a_killed_action_server_is_restarted_and_the_page_keeps_answering(launch
 def test_ctrl_c_stops_everything_and_leaves_nothing_running(launched):
     launcher, ports, _, workdir = launched
     pids = descendants(launcher.pid)
-    assert len(pids) >= 4  # the launcher and its three servers
+    assert len(pids) > len(COMPONENTS)  # the launcher and every server
     os.killpg(launcher.pid, signal.SIGINT)
     assert launcher.wait(timeout=120) == 0
     _eventually(lambda: not alive(pids), "every process it started is gone", timeout=30)
