@@ -16,14 +16,17 @@ from actions.clock import today
 from actions.commitments import CommitmentPolicy
 from actions.compliance import CompliancePolicy
 from actions.creditor import Creditor
+from actions.dialogue_check import check_dialogue_files
 from actions.escalation import EscalationPolicy
-from actions.identity import normalise_account_reference, parse_date_of_birth
 from actions.account import Account, describe_overdue, format_date, format_money
+from actions.identity import parse_date_of_birth
 from actions.ledger import AccountRepository
+from actions.lockout import LockoutPolicy, VerificationGuard
 from actions.messages import MessageCatalogue
 from actions.negotiation import OUTCOME_FOR_KIND, Draft, format_day, next_step
 from actions.outcome_store import ConversationOutcome, OutcomeStore
 from actions.script_library import ScriptFacts, ScriptLibrary
+from actions.stop_recorder import StopRecord, StopRecorder, run_in_action_server, said_at
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +35,16 @@ ESCALATION = EscalationPolicy.from_yaml()
 SCRIPTS = ScriptLibrary.from_yaml(ESCALATION)
 COMPLIANCE = CompliancePolicy.from_yaml(ESCALATION)
 CREDITOR = Creditor.from_yaml()
-MESSAGES = MessageCatalogue.from_yaml()
+MESSAGES = MessageCatalogue.from_yaml(tones=ESCALATION.tones)
 COMMITMENTS = CommitmentPolicy.from_yaml()
+LOCKOUT = LockoutPolicy.from_yaml()
+REFERENCES = CREDITOR.account_reference
+check_dialogue_files(SCRIPTS.objections, COMPLIANCE.stops, ESCALATION.tones, REFERENCES)
+COMPLIANCE.check_domain_file()
+COMPLIANCE.check_outcomes(COMMITMENTS.precedence)
+# Stops that could not be written when said are written when the database is back (actions/stop_recorder.py).
+run_in_action_server(COMPLIANCE.retry_seconds, {i: stop.flag for i, stop in COMPLIANCE.stops.items()},
+                     COMMITMENTS.stronger)
 
 _repository: Optional[AccountRepository] = None
 
@@ -47,6 +58,15 @@ def accounts() -> AccountRepository:
 
 def outcomes() -> OutcomeStore:
     return OutcomeStore(accounts().url)
+
+
+def guard() -> VerificationGuard:
+    return VerificationGuard(LOCKOUT, accounts().url)
+
+
+def entity_text(tracker: Tracker, entity: str) -> Optional[str]:
+    """The latest value of ``entity`` if it is text; values of any other type are ignored."""
+    return next((v for v in tracker.get_latest_entity_values(entity) if isinstance(v, str)), None)
 
 
 def slots_after(tracker: Tracker, events: List[Dict[Text, Any]]) -> Dict[Text, Any]:
@@ -113,15 +133,16 @@ def account_facts(account: Account) -> Dict[str, str]:
 
 
 def ask_for_identity(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
-    """Asks for whichever identity detail is still missing."""
-    if tracker.get_slot("verification_locked"):
+    """Asks for whichever identity detail is still missing; the lock-out is the ledger's, never the conversation's."""
+    reference = REFERENCES.find(tracker.get_slot("account_reference"))
+    if reference and guard().is_locked(reference):
         tell(dispatcher, "verification_locked", **CREDITOR.contact())
-        return []
-    if tracker.get_slot("account_reference"):
+        return [SlotSet("verification_locked", True), SlotSet("awaiting", None)]
+    if reference:
         tell(dispatcher, "ask_date_of_birth")
-        return [SlotSet("awaiting", "date_of_birth")]
-    tell(dispatcher, "ask_account_reference")
-    return [SlotSet("awaiting", "account_reference")]
+        return [SlotSet("verification_locked", False), SlotSet("awaiting", "date_of_birth")]
+    tell(dispatcher, "ask_account_reference", reference_description=REFERENCES.description)
+    return [SlotSet("verification_locked", False), SlotSet("awaiting", "account_reference")]
 
 
 def identity_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
@@ -130,14 +151,15 @@ def identity_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[D
     return ask_for_identity(dispatcher, tracker)
 
 
-def say(dispatcher: CollectingDispatcher, text: str) -> None:
-    dispatcher.utter_message(text=COMPLIANCE.checked(text))
+def say(dispatcher: CollectingDispatcher, text: str, where: str = "counter-script") -> None:
+    """Sends ``text``; wording the policy forbids is replaced by the safe message and raised as an alert."""
+    dispatcher.utter_message(text=COMPLIANCE.safe(text, where, **CREDITOR.contact()))
 
 
 def tell(dispatcher: CollectingDispatcher, key: str, tone: Optional[str] = None, **values: Any) -> None:
     message = MESSAGES.render(key, tone, **values)
-    message["text"] = COMPLIANCE.checked(message["text"])
-    dispatcher.utter_message(**message)
+    checked = COMPLIANCE.safe(message["text"], f"message {key}", **CREDITOR.contact())
+    dispatcher.utter_message(**(message if checked is message["text"] else {"text": checked}))
 
 
 class ActionGreet(CollectionsAction):
@@ -163,30 +185,34 @@ class ActionVerifyIdentity(CollectionsAction):
             account = verified_account(tracker)
             tell(dispatcher, "already_verified", name=account.full_name if account else "")
             return []
-        if tracker.get_slot("verification_locked"):
-            tell(dispatcher, "verification_locked", **CREDITOR.contact())
-            return []
         message = tracker.latest_message or {}
-        text = message.get("text") or ""
-        reference = (normalise_account_reference(next(tracker.get_latest_entity_values("account_id"), None))
-                     or (normalise_account_reference(text) if not text.startswith("/") else None)
-                     or normalise_account_reference(tracker.get_slot("account_reference")))
-        dob_entity = next(tracker.get_latest_entity_values("date_of_birth"), None)
-        date_of_birth = (dob_entity and parse_date_of_birth(dob_entity, today())) or parse_date_of_birth(text, today())
+        text = message.get("text") if isinstance(message.get("text"), str) else ""
+        reference = (REFERENCES.find(entity_text(tracker, "account_id"))
+                     or (REFERENCES.find(text) if not text.startswith("/") else None)
+                     or REFERENCES.find(tracker.get_slot("account_reference")))
+        date_of_birth = (parse_date_of_birth(entity_text(tracker, "date_of_birth"), today(), REFERENCES)
+                         or parse_date_of_birth(text, today(), REFERENCES))
         events: List[Dict[Text, Any]] = [SlotSet("account_reference", reference)]
 
         if not reference:
-            tell(dispatcher, "account_reference_unreadable")
+            tell(dispatcher, "account_reference_unreadable", reference_description=REFERENCES.description)
             return events + [SlotSet("awaiting", "account_reference")]
+        checks = guard()
+        if checks.is_locked(reference):
+            tell(dispatcher, "verification_locked", **CREDITOR.contact())
+            return events + [SlotSet("verification_locked", True), SlotSet("awaiting", None),
+                             outcome_event(tracker, "VERIFICATION_FAILED")]
         if not date_of_birth:
-            if tracker.get_slot("awaiting") == "date_of_birth" and message.get("intent", {}).get("name") == "provide_dob":
+            intent = (message.get("intent") or {}).get("name")
+            if tracker.get_slot("awaiting") == "date_of_birth" and intent == "provide_dob":
                 tell(dispatcher, "date_of_birth_unreadable")
             else:
                 tell(dispatcher, "ask_date_of_birth")
-            return events + [SlotSet("awaiting", "date_of_birth")]
+            return events + [SlotSet("verification_locked", False), SlotSet("awaiting", "date_of_birth")]
 
         account = accounts().get(reference)
         if account and account.date_of_birth == date_of_birth:
+            checks.record_success(account.account_id)
             tell(dispatcher, "verified", name=account.full_name, disclosure=CREDITOR.collection_disclosure)
             outcomes().settle_promises(account.account_id, today())
             for payment in outcomes().payments_to_thank(account.account_id):
@@ -197,16 +223,15 @@ class ActionVerifyIdentity(CollectionsAction):
             else:
                 tell(dispatcher, "paid_in_full", account_id=account.account_id)
             return events + [SlotSet("verified", True), SlotSet("account_id", account.account_id),
-                             SlotSet("awaiting", None)]
+                             SlotSet("verification_locked", False), SlotSet("awaiting", None)]
 
-        attempts = int(tracker.get_slot("verification_attempts") or 0) + 1
-        events.append(SlotSet("verification_attempts", attempts))
-        if attempts >= COMPLIANCE.max_failed_attempts:
+        result = checks.record_failure(reference)
+        if result.locked:
             tell(dispatcher, "verification_locked", **CREDITOR.contact())
             return events + [SlotSet("verification_locked", True), SlotSet("awaiting", None),
                              outcome_event(tracker, "VERIFICATION_FAILED")]
-        tell(dispatcher, "verification_failed", attempts_left=COMPLIANCE.max_failed_attempts - attempts)
-        return events + [SlotSet("awaiting", "date_of_birth")]
+        tell(dispatcher, "verification_failed", attempts_left=result.attempts_left)
+        return events + [SlotSet("verification_locked", False), SlotSet("awaiting", "date_of_birth")]
 
 
 class ActionTellBalance(CollectionsAction):
@@ -222,7 +247,10 @@ class ActionTellBalance(CollectionsAction):
 
 
 class ActionCounterObjection(CollectionsAction):
-    """Answers a stalling reply with the counter-script for its objection, one tone firmer each time."""
+    """Answers a stalling reply with the counter-script for its objection, one tone firmer each time.
+
+    After a compliance stop it sends no script. An objection with a hold (policy/compliance.yml) first writes
+    its flag with what the debtor said; while the hold is open the tone is not raised again."""
 
     def name(self) -> Text:
         return "action_counter_objection"
@@ -235,37 +263,65 @@ class ActionCounterObjection(CollectionsAction):
         if tracker.get_slot("pressure_stopped"):
             tell(dispatcher, "pressure_stopped")
             return [SlotSet("objection", objection)]
-        tone = ESCALATION.next_tone(account, tracker.get_slot("tone"), today())
+        current, hold = tracker.get_slot("tone"), COMPLIANCE.hold_for(objection)
+        held = (hold or tracker.get_slot("escalation_hold")) and current
+        tone = current if held else ESCALATION.next_tone(account, current, today())
         raised = list(tracker.get_slot("objections_raised") or [])
         repeat = sum(1 for earlier in raised if earlier == f"{objection}:{tone}")
-        facts = ScriptFacts.of(account, today(), CREDITOR.creditor_name, ESCALATION.consequences_sentence())
-        say(dispatcher, SCRIPTS.render(objection, tone, facts, repeat))
         events = [SlotSet("tone", tone), SlotSet("objection", objection),
                   SlotSet("objections_raised", raised + [f"{objection}:{tone}"])]
+        if hold:
+            accounts().raise_flag(account.account_id, hold, tracker.sender_id,
+                                  note=(tracker.latest_message.get("text") or "")[:1000])
+            events.append(SlotSet("escalation_hold", hold))
+        facts = ScriptFacts.of(account, today(), CREDITOR.creditor_name, ESCALATION.consequences_sentence())
+        say(dispatcher, SCRIPTS.render(objection, tone, facts, repeat), f"script {objection}.{tone}")
         tell(dispatcher, "way_forward", tone=tone)
-        if objection == "refuse_to_pay":
-            events.append(outcome_event(tracker, "REFUSED"))
         return events
 
 
-class ActionComplianceStop(CollectionsAction):
-    """Dispute, stop-contact, attorney, bankruptcy, hardship: record the flag and stop all pressure.
+def stop_said(tracker: Tracker, flag: str) -> StopRecord:
+    """The stop in the debtor's latest message, keyed by that message's id (as the reconciler keys it)."""
+    said = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+    return StopRecord(stop_key=said.get("message_id") or f"{tracker.sender_id}:{said.get('timestamp')}",
+                      conversation_id=tracker.sender_id, account_id=tracker.get_slot("account_id"), flag=flag,
+                      note=tracker.latest_message.get("text") or "", said_at=said_at(said.get("timestamp")))
 
-    The acknowledgement and the offer of a person follow as responses in ``data/rules.yml``."""
+
+class ActionComplianceStop(CollectionsAction):
+    """Dispute, stop-contact, attorney, bankruptcy, hardship, refusal: write the stop and end all pressure.
+
+    The Rasa server has already set ``pressure_stopped`` from the intent (domain slot mappings). The
+    acknowledgement follows as a domain response (``data/rules.yml``) whose "recorded" wording needs
+    ``stop_recorded``, set here only after the write; a stop not written now is written later by
+    actions/stop_recorder.py."""
 
     def name(self) -> Text:
         return "action_compliance_stop"
 
     def act(self, dispatcher, tracker):
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        stop = COMPLIANCE.stop_for(intent)
+        stop = COMPLIANCE.stop_for((tracker.latest_message.get("intent") or {}).get("name"))
         if stop is None:
             return []
-        if tracker.get_slot("verified") and tracker.get_slot("account_id"):
-            accounts().raise_flag(tracker.get_slot("account_id"), stop.flag, tracker.sender_id,
-                                  note=(tracker.latest_message.get("text") or "")[:1000])
-        return [SlotSet("pressure_stopped", True), SlotSet("compliance_flag", stop.flag),
-                SlotSet("pending_confirmation", "handoff"), outcome_event(tracker, stop.flag)]
+        events = [SlotSet("pressure_stopped", True), SlotSet("compliance_flag", stop.flag),
+                  SlotSet("pending_confirmation", "handoff"), outcome_event(tracker, stop.flag)]
+        if not (tracker.get_slot("verified") and tracker.get_slot("account_id")):
+            return events + [SlotSet("stop_recorded", False)]
+        try:
+            StopRecorder(accounts().url).record(stop_said(tracker, stop.flag), "conversation")
+        except SQLAlchemyError:
+            logger.exception("compliance stop %s not written yet; it will be written when the database is back",
+                             stop.flag)
+            return events + [SlotSet("stop_recorded", False)]
+        return events + [SlotSet("stop_recorded", True)]
+
+    def run(self, dispatcher, tracker, domain):
+        events = self.act(dispatcher, tracker)
+        try:
+            record_outcome(tracker, events)
+        except SQLAlchemyError:
+            logger.warning("outcome of %s not written: accounts database unavailable", self.name())
+        return events
 
 
 class ActionRequestHuman(CollectionsAction):
@@ -273,9 +329,9 @@ class ActionRequestHuman(CollectionsAction):
         return "action_request_human"
 
     def act(self, dispatcher, tracker):
-        tell(dispatcher, "handoff", **CREDITOR.contact())
         if tracker.get_slot("verified") and tracker.get_slot("account_id"):
             accounts().raise_flag(tracker.get_slot("account_id"), "HUMAN_HANDOFF", tracker.sender_id)
+        tell(dispatcher, "handoff", **CREDITOR.contact())
         return [SlotSet("pending_confirmation", None), outcome_event(tracker, "HUMAN_HANDOFF")]
 
 
@@ -289,13 +345,13 @@ class ActionAffirm(CollectionsAction):
         account = verified_account(tracker)
         if not account:
             return ask_for_identity(dispatcher, tracker)
+        if tracker.get_slot("pressure_stopped"):
+            tell(dispatcher, "anything_else")
+            return []
         if tracker.get_slot("pending_confirmation") == "commitment":
             return record_commitment(dispatcher, tracker, account)
         if tracker.get_slot("commitment"):
             return negotiate(dispatcher, tracker, account, draft_from_slots(tracker))
-        if tracker.get_slot("pressure_stopped"):
-            tell(dispatcher, "anything_else")
-            return []
         tell(dispatcher, "way_forward", tone=tracker.get_slot("tone"))
         return []
 
@@ -358,6 +414,9 @@ def draft_balance(draft: Draft, account: Account) -> Decimal:
 def negotiate(dispatcher: CollectingDispatcher, tracker: Tracker, account: Account, draft: Draft,
               text: Optional[str] = None) -> List[Dict[Text, Any]]:
     """Merges what was just said into the draft, then asks for what is missing or reads the terms back."""
+    if tracker.get_slot("pressure_stopped"):  # after a compliance stop the assistant asks for nothing
+        tell(dispatcher, "pressure_stopped")
+        return [SlotSet("commitment", None)]
     balance = draft_balance(draft, account)
     text = tracker.latest_message.get("text") or "" if text is None else text
     if not text.startswith("/"):

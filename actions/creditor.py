@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional
 
+from actions.account_reference import AccountReferenceFormat
 from actions.policy_files import load_policy, load_policy_file, require
 
 SOURCE = "policy/creditor.yml"
@@ -80,6 +81,7 @@ class Creditor:
     support_hours: str
     payment_instructions: Dict[str, str]
     branding: Branding
+    account_reference: AccountReferenceFormat
 
     @classmethod
     def from_yaml(cls, data: Optional[Dict[str, Any]] = None, source: str = SOURCE) -> "Creditor":
@@ -91,7 +93,14 @@ class Creditor:
         missing = [m for m in PAYMENT_METHODS if not isinstance(payment.get(m), str)]
         require(not missing, source, f"payment_instructions needs: {', '.join(missing)}")
         return cls(**{k: data[k] for k in REQUIRED_TEXT}, payment_instructions=dict(payment),
-                   branding=Branding.from_yaml(data.get("branding"), source))
+                   branding=Branding.from_yaml(data.get("branding"), source),
+                   account_reference=AccountReferenceFormat.from_yaml(data.get("account_reference"), source))
+
+    def page_config(self) -> Dict[str, str]:
+        """What the debtor page shows: names, colours and the logo's URL under ``/static/``."""
+        return {"creditor_name": self.creditor_name, "assistant_name": self.assistant_name,
+                "primary_colour": self.branding.primary_colour, "accent_colour": self.branding.accent_colour,
+                "logo_url": f"/static/{self.branding.logo}"}
 
     def contact(self) -> Dict[str, str]:
         return {"support_phone": self.support_phone, "support_hours": self.support_hours}

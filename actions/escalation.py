@@ -38,7 +38,9 @@ class EscalationPolicy:
     def from_yaml(cls, data: Optional[Dict[str, Any]] = None) -> "EscalationPolicy":
         data = load_policy("escalation.yml") if data is None else data
         tones = data.get("tones")
-        require(tones == ["gentle", "firm", "legal"], SOURCE, "tones must be [gentle, firm, legal]")
+        require(isinstance(tones, list) and len(tones) >= 2 and all(isinstance(t, str) and t for t in tones)
+                and len(set(tones)) == len(tones), SOURCE,
+                "tones must list at least two different tone names, softest first; the last is the legal tone")
         rules, default_tone = [], None
         for index, entry in enumerate(data.get("starting_tone") or [], start=1):
             where = f"starting_tone rule {index}"
@@ -59,8 +61,8 @@ class EscalationPolicy:
         steps = data.get("steps_per_objection")
         require(isinstance(steps, int) and steps >= 0, SOURCE, "steps_per_objection must be a whole number")
         ceiling = data.get("ceiling_without_legal_permission")
-        require(ceiling in tones and ceiling != "legal", SOURCE,
-                "ceiling_without_legal_permission must be gentle or firm")
+        require(ceiling in tones[:-1], SOURCE,
+                f"ceiling_without_legal_permission must be one of {', '.join(tones[:-1])} (not the legal tone)")
         consequences = data.get("allowed_consequences")
         require(isinstance(consequences, list) and consequences and all(isinstance(c, str) for c in consequences),
                 SOURCE, "allowed_consequences must be a non-empty list of sentences")
@@ -71,8 +73,13 @@ class EscalationPolicy:
             require(not bad, SOURCE, f"allowed consequence {consequence!r} uses forbidden term(s) {bad}")
         return cls(tones, rules, default_tone, steps, ceiling, consequences, forbidden)
 
+    @property
+    def legal_tone(self) -> str:
+        """The hardest tone: the only one that may name consequences, only for accounts that allow it."""
+        return self.tones[-1]
+
     def ceiling(self, account: Account) -> str:
-        return "legal" if account.legal_action_allowed else self.ceiling_without_legal
+        return self.legal_tone if account.legal_action_allowed else self.ceiling_without_legal
 
     def starting_tone(self, account: Account, today: date) -> str:
         tone = next((r.tone for r in self.rules if r.matches(account, today)), self.default_tone)

@@ -1,14 +1,15 @@
-"""Reading an account reference and a date of birth out of what a person wrote."""
+"""Reading a date of birth out of what a person wrote (account references: ``actions.account_reference``)."""
 from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Optional
+from typing import Any, Optional
 
 import dateparser
 from dateparser.search import search_dates
 
-ACCOUNT_REFERENCE = re.compile(r"\b(?:ac)?[\s#:-]{0,2}(\d{5})\b", re.IGNORECASE)
+from actions.account_reference import AccountReferenceFormat
+
 DOB_SETTINGS = {
     "DATE_ORDER": "DMY",
     "PREFER_DATES_FROM": "past",
@@ -28,19 +29,14 @@ ORDINAL_WORDS.update({"thirtieth": "30", "thirty-first": "31"})
 ORDINAL_WORD = re.compile(r"\b(" + "|".join(sorted(ORDINAL_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
 
 
-def normalise_account_reference(text: Optional[str]) -> Optional[str]:
-    """'ac 10023', 'AC-10023', '10023' -> 'AC-10023'; None when there is no reference in the text."""
-    if not text:
-        return None
-    match = ACCOUNT_REFERENCE.search(text)
-    return f"AC-{match.group(1)}" if match else None
+def parse_date_of_birth(text: Any, today: date,
+                        references: Optional[AccountReferenceFormat] = None) -> Optional[date]:
+    """The first full date (day, month, year) in ``text`` that lies in the past, or None (also for non-text).
 
-
-def parse_date_of_birth(text: Optional[str], today: date) -> Optional[date]:
-    """The first full date (day, month, year) in ``text`` that lies in the past, or None."""
-    if not text:
+    Account references (``references``) are removed first, so their digits are never read as a date."""
+    if not isinstance(text, str) or not text.strip():
         return None
-    cleaned = ACCOUNT_REFERENCE.sub(" ", text)
+    cleaned = references.remove(text) if references else text
     numeric = _numeric_date(cleaned, today)
     if numeric:
         return numeric

@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import string
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
+from actions.escalation import EscalationPolicy
 from actions.policy_files import PolicyError, load_policy, require
 
 SOURCE = "policy/messages.yml"
-TONES = ("gentle", "firm", "legal")
 REQUIRED = {
     "introduction": {"assistant_name", "creditor_name"},
-    "ask_account_reference": set(), "ask_date_of_birth": set(), "account_reference_unreadable": set(),
+    "ask_account_reference": {"reference_description"}, "ask_date_of_birth": set(),
+    "account_reference_unreadable": {"reference_description"},
     "date_of_birth_unreadable": set(), "verification_failed": {"attempts_left"},
     "verification_locked": {"support_phone", "support_hours"}, "already_verified": {"name"},
     "verified": {"name", "disclosure"},
@@ -32,20 +33,23 @@ REQUIRED = {
 
 
 class MessageCatalogue:
-    def __init__(self, entries: Dict[str, Dict[str, Any]]):
+    def __init__(self, entries: Dict[str, Dict[str, Any]], tones: Sequence[str]):
         self.entries = entries
+        self.tones = list(tones)
 
     @classmethod
-    def from_yaml(cls, data: Optional[Dict[str, Any]] = None,
-                  required: Dict[str, set] = REQUIRED) -> "MessageCatalogue":
+    def from_yaml(cls, data: Optional[Dict[str, Any]] = None, required: Dict[str, set] = REQUIRED,
+                  tones: Optional[Sequence[str]] = None) -> "MessageCatalogue":
+        """``tones``: the escalation tones (policy/escalation.yml) a message may vary by."""
         data = load_policy("messages.yml") if data is None else data
+        tones = list(tones or EscalationPolicy.from_yaml().tones)
         missing = [k for k in required if k not in data]
         require(not missing, SOURCE, f"missing message(s): {', '.join(missing)}")
         for key, entry in data.items():
             require(isinstance(entry, dict), SOURCE, f"{key} must be a mapping with 'text' or one text per tone")
-            texts = [entry["text"]] if "text" in entry else [entry.get(t) for t in TONES]
+            texts = [entry["text"]] if "text" in entry else [entry.get(t) for t in tones]
             require(all(isinstance(t, str) and t.strip() for t in texts), SOURCE,
-                    f"{key} needs 'text', or all of {', '.join(TONES)}")
+                    f"{key} needs 'text', or all of {', '.join(tones)}")
             allowed = required.get(key, set())
             for text in texts:
                 try:
@@ -57,12 +61,12 @@ class MessageCatalogue:
             for button in entry.get("buttons") or []:
                 require(isinstance(button, dict) and button.get("title") and button.get("payload"), SOURCE,
                         f"{key}: every button needs a title and a payload")
-        return cls(data)
+        return cls(data, tones)
 
     def render(self, key: str, tone: Optional[str] = None, **values: Any) -> Dict[str, Any]:
         """``{"text": ..., "buttons": [...]}`` ready for ``dispatcher.utter_message(**...)``."""
         entry = self.entries[key]
-        text = entry.get("text") or entry.get(tone or "gentle") or entry["gentle"]
+        text = entry.get("text") or entry.get(tone or self.tones[0]) or entry[self.tones[0]]
         message: Dict[str, Any] = {"text": text.format(**values)}
         buttons: List[Dict[str, str]] = entry.get("buttons") or []
         if buttons:

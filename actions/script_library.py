@@ -4,19 +4,13 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
-from actions.escalation import EscalationPolicy
 from actions.account import Account, describe_overdue, format_date, format_money
+from actions.escalation import EscalationPolicy
 from actions.policy_files import PolicyError, load_policy, require
 
 SOURCE = "policy/scripts.yml"
-OBJECTIONS = (
-    "objection_next_month", "objection_no_job", "objection_business_trip", "objection_boss_absent",
-    "objection_product_defect", "objection_no_money", "objection_borrowing", "objection_loyal_customer",
-    "objection_payment_cycle", "objection_unsold_goods", "objection_signatory_left", "objection_already_paid",
-    "refuse_to_pay",
-)
 PLACEHOLDERS = {"name", "amount", "due_date", "overdue", "creditor", "consequences"}
 
 
@@ -46,10 +40,10 @@ class ScriptLibrary:
         data = load_policy("scripts.yml") if data is None else data
         objections = data.get("objections")
         require(isinstance(objections, dict), SOURCE, "needs an 'objections' mapping")
-        missing = [o for o in OBJECTIONS if o not in objections]
-        require(not missing, SOURCE, f"no scripts for: {', '.join(missing)}")
+        require(bool(objections), SOURCE, "needs at least one objection")
         for objection, tones in objections.items():
-            require(objection in OBJECTIONS, SOURCE, f"unknown objection {objection!r}")
+            require(isinstance(objection, str) and objection.isidentifier(), SOURCE,
+                    f"objection {objection!r} must be an intent name from domain.yml")
             require(isinstance(tones, dict), SOURCE, f"{objection} must map tones to lists of variants")
             for tone in policy.tones:
                 variants = tones.get(tone)
@@ -70,13 +64,17 @@ class ScriptLibrary:
         require(not unknown, SOURCE, f"{where} uses unknown placeholder(s) {sorted(unknown)}; "
                                      f"allowed: {sorted(PLACEHOLDERS)}")
         require("amount" in fields, SOURCE, f"{where} must state the amount with {{amount}}")
-        if tone == "legal":
+        if tone == policy.legal_tone:
             require("consequences" in fields, SOURCE,
                     f"{where} must name consequences only through {{consequences}}")
         else:
             require("consequences" not in fields, SOURCE, f"{where}: only legal scripts may name consequences")
         bad = policy.forbidden_terms_in(text)
         require(not bad, SOURCE, f"{where} uses forbidden term(s): {', '.join(bad)}")
+
+    @property
+    def objections(self) -> Tuple[str, ...]:
+        return tuple(self.scripts)
 
     def variant_count(self, objection: str, tone: str) -> int:
         return len(self.scripts[objection][tone])
@@ -85,3 +83,7 @@ class ScriptLibrary:
         """The counter-script; ``repeat`` counts earlier uses of this objection and tone, so wording rotates."""
         variants = self.scripts[objection][tone]
         return variants[repeat % len(variants)].format(**facts.__dict__)
+
+
+# The objections: the intents that have counter-scripts in policy/scripts.yml (the one list of them).
+OBJECTIONS: Tuple[str, ...] = tuple(load_policy("scripts.yml").get("objections") or ())

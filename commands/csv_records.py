@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Callable, Dict, List, Optional, Sequence, TextIO
 
+from actions.account_reference import AccountReferenceFormat
+
 TRUE_WORDS, FALSE_WORDS = {"true", "yes", "1"}, {"false", "no", "0"}
 
 
@@ -17,6 +19,15 @@ class LedgerImportError(ValueError):
         shown = self.problems[:20]
         more = f"\n... and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
         super().__init__("file rejected, nothing imported:\n" + "\n".join(shown) + more)
+
+
+def parse_account_id(text: str, references: AccountReferenceFormat, column: str = "account_id") -> str:
+    """The canonical id ("ac900001" -> "AC-900001"), or a ValueError naming the configured shape."""
+    account_id = references.normalise_id(text)
+    if account_id is None:
+        raise ValueError(f"{column} '{text}' is not an account reference ({references.description}; "
+                         f"pattern in policy/creditor.yml)")
+    return account_id
 
 
 def parse_iso_date(text: str, column: str) -> date:

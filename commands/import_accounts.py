@@ -8,15 +8,19 @@ import sys
 from typing import Dict, Optional, Sequence, TextIO
 
 from actions.account import Account
+from actions.account_reference import AccountReferenceFormat
+from actions.creditor import load_creditor
 from actions.ledger import AccountRepository
-from commands.csv_records import LedgerImportError, parse_bool, parse_iso_date, parse_money, read_csv_records
+from commands.csv_records import (
+    LedgerImportError, parse_account_id, parse_bool, parse_iso_date, parse_money, read_csv_records,
+)
 
 REQUIRED_COLUMNS = ["account_id", "full_name", "date_of_birth", "balance", "currency", "due_date",
                     "legal_action_allowed"]
 OPTIONAL_COLUMNS = {"broken_promises": "0", "language": "en", "email": "", "phone": ""}
 
 
-def parse_account(record: Dict[str, str]) -> Account:
+def parse_account(record: Dict[str, str], references: AccountReferenceFormat) -> Account:
     for column in REQUIRED_COLUMNS:
         if not record.get(column):
             raise ValueError(f"{column} is empty")
@@ -30,7 +34,7 @@ def parse_account(record: Dict[str, str]) -> Account:
     if broken < 0:
         raise ValueError("broken_promises must not be negative")
     return Account(
-        account_id=record["account_id"].upper(),
+        account_id=parse_account_id(record["account_id"], references),
         full_name=record["full_name"],
         date_of_birth=parse_iso_date(record["date_of_birth"], "date_of_birth"),
         balance=parse_money(record["balance"], "balance"),
@@ -44,8 +48,12 @@ def parse_account(record: Dict[str, str]) -> Account:
     )
 
 
-def import_accounts(handle: TextIO, repository: AccountRepository) -> Dict[str, int]:
-    accounts = read_csv_records(handle, REQUIRED_COLUMNS, OPTIONAL_COLUMNS, parse_account, key="account_id")
+def import_accounts(handle: TextIO, repository: AccountRepository,
+                    references: Optional[AccountReferenceFormat] = None) -> Dict[str, int]:
+    """Validates the whole file (ids against ``policy/creditor.yml`` unless ``references`` is given), then upserts."""
+    references = references or load_creditor().account_reference
+    accounts = read_csv_records(handle, REQUIRED_COLUMNS, OPTIONAL_COLUMNS,
+                                lambda record: parse_account(record, references), key="account_id")
     with repository.session() as session, session.begin():
         changed = repository.upsert_many(accounts, session)
     return {"rows": len(accounts), "changed": changed}

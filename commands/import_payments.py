@@ -8,13 +8,15 @@ import sys
 from typing import Dict, Optional, Sequence, TextIO
 
 from actions.clock import today
+from actions.account_reference import AccountReferenceFormat
+from actions.creditor import load_creditor
 from actions.outcome_store import OutcomeStore, Payment
-from commands.csv_records import LedgerImportError, parse_iso_date, parse_money, read_csv_records
+from commands.csv_records import LedgerImportError, parse_account_id, parse_iso_date, parse_money, read_csv_records
 
 REQUIRED_COLUMNS = ["account_id", "amount", "paid_on"]
 
 
-def parse_payment(record: Dict[str, str]) -> Payment:
+def parse_payment(record: Dict[str, str], references: AccountReferenceFormat) -> Payment:
     for column in REQUIRED_COLUMNS:
         if not record.get(column):
             raise ValueError(f"{column} is empty")
@@ -24,11 +26,12 @@ def parse_payment(record: Dict[str, str]) -> Payment:
     paid_on = parse_iso_date(record["paid_on"], "paid_on")
     if paid_on > today():
         raise ValueError(f"paid_on {paid_on.isoformat()} is in the future")
-    return Payment(record["account_id"].upper(), amount, paid_on)
+    return Payment(parse_account_id(record["account_id"], references), amount, paid_on)
 
 
 def import_payments(handle: TextIO, store: OutcomeStore) -> int:
-    payments = read_csv_records(handle, REQUIRED_COLUMNS, {}, parse_payment)
+    references = load_creditor().account_reference
+    payments = read_csv_records(handle, REQUIRED_COLUMNS, {}, lambda record: parse_payment(record, references))
     try:
         return store.import_payments(payments, today())
     except ValueError as exc:

@@ -144,5 +144,5 @@ def test_export_writes_the_agreed_columns(store):
     out = io.StringIO()
     assert store.export_outcomes(out) == 1
     header, row = out.getvalue().splitlines()
-    assert header == "conversation_id,account_id,outcome,promise_date,promise_amount,max_tone,objections,recorded_at"
+    assert header == "conversation_id,account_id,outcome,promise_date,promise_amount,max_tone,objections,recorded_at,flags"
     assert row.startswith("conv-1,AC-10023,PROMISE_TO_PAY,2026-11-27,300.00,firm,objection_next_month;objection_no_job,")

@@ -60,8 +60,16 @@ def test_consequences_come_only_from_the_allowed_list(policy):
         assert word not in sentence.lower()
 
 
+def test_tones_are_read_from_the_policy_with_the_last_one_legal():
+    data = copy.deepcopy(load_policy("escalation.yml"))
+    data["tones"] = ["gentle", "firm", "final", "legal"]
+    policy = EscalationPolicy.from_yaml(data)
+    assert policy.tones == data["tones"] and policy.legal_tone == "legal"
+
+
 @pytest.mark.parametrize("mutate, message", [
-    (lambda d: d.update(tones=["soft", "hard"]), "tones must be"),
+    (lambda d: d.update(tones=["gentle"]), "tones must list at least two"),
+    (lambda d: d.update(tones=["gentle", "firm", "firm"]), "tones must list at least two different"),
     (lambda d: d["starting_tone"].append({"tone": "furious", "when": {"days_overdue_at_least": 1}}), "unknown tone"),
     (lambda d: d["starting_tone"].insert(0, {"tone": "firm", "when": {"moon_phase_at_least": 1}}), "unknown condition"),
     (lambda d: d.update(starting_tone=[{"tone": "firm", "when": {"days_overdue_at_least": 9}}]), "otherwise"),

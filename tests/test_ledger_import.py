@@ -38,13 +38,13 @@ def test_a_changed_row_updates_the_account_by_id(repository):
 
 
 @pytest.mark.parametrize("row, expected", [
-    ("AC-1,X,1980-13-01,1,USD,2026-01-01,true", "line 3: date_of_birth '1980-13-01' is not a date"),
-    ("AC-1,X,1980-01-01,abc,USD,2026-01-01,true", "line 3: balance 'abc' is not a number"),
-    ("AC-1,X,1980-01-01,-5,USD,2026-01-01,true", "line 3: balance '-5' must be a number of 0 or more"),
-    ("AC-1,X,1980-01-01,5,DOLLARS,2026-01-01,true", "line 3: currency 'DOLLARS'"),
-    ("AC-1,X,1980-01-01,5,USD,2026-01-01,maybe", "line 3: legal_action_allowed 'maybe' must be true or false"),
-    ("AC-1,,1980-01-01,5,USD,2026-01-01,true", "line 3: full_name is empty"),
-    ("AC-1,X,1980-01-01,5,USD", "line 3: expected 7 fields, found 5"),
+    ("AC-30001,X,1980-13-01,1,USD,2026-01-01,true", "line 3: date_of_birth '1980-13-01' is not a date"),
+    ("AC-30001,X,1980-01-01,abc,USD,2026-01-01,true", "line 3: balance 'abc' is not a number"),
+    ("AC-30001,X,1980-01-01,-5,USD,2026-01-01,true", "line 3: balance '-5' must be a number of 0 or more"),
+    ("AC-30001,X,1980-01-01,5,DOLLARS,2026-01-01,true", "line 3: currency 'DOLLARS'"),
+    ("AC-30001,X,1980-01-01,5,USD,2026-01-01,maybe", "line 3: legal_action_allowed 'maybe' must be true or false"),
+    ("AC-30001,,1980-01-01,5,USD,2026-01-01,true", "line 3: full_name is empty"),
+    ("AC-30001,X,1980-01-01,5,USD", "line 3: expected 7 fields, found 5"),
     ("AC-20001,X,1980-01-01,5,USD,2026-01-01,true", "line 3: account_id AC-20001 already appears on line 2"),
 ])
 def test_a_malformed_file_is_rejected_whole_with_the_line_and_the_problem(repository, row, expected):
@@ -53,6 +53,29 @@ def test_a_malformed_file_is_rejected_whole_with_the_line_and_the_problem(reposi
         import_accounts(io.StringIO(text), repository)
     assert any(p.startswith(expected) for p in error.value.problems), error.value.problems
     assert repository.count() == 0
+
+
+def test_ids_of_every_configured_shape_load_in_their_canonical_form(repository):
+    text = HEADER + "\nAC-900001,A,1980-01-01,5,USD,2026-01-01,true\nabc1234567890,B,1980-01-01,5,USD,2026-01-01,true\n" \
+        "nw-1234,C,1980-01-01,5,USD,2026-01-01,false\n"
+    assert import_accounts(io.StringIO(text), repository)["rows"] == 3
+    assert [repository.get(i).full_name for i in ("AC-900001", "ABC-1234567890", "NW-1234")] == ["A", "B", "C"]
+
+
+def test_ids_that_do_not_match_the_configured_pattern_are_rejected_naming_each_line(repository):
+    text = HEADER + "\nAC-10023,A,1980-01-01,5,USD,2026-01-01,true\n90210,B,1980-01-01,5,USD,2026-01-01,true\n" \
+        "AC-123,C,1980-01-01,5,USD,2026-01-01,true\nAC 10024,D,1980-01-01,5,USD,2026-01-01,true\n"
+    with pytest.raises(LedgerImportError) as error:
+        import_accounts(io.StringIO(text), repository)
+    assert [p.split(":")[0] for p in error.value.problems] == ["line 3", "line 4", "line 5"]
+    assert all("is not an account reference (two or three letters" in p for p in error.value.problems)
+    assert repository.count() == 0
+
+
+def test_the_same_account_written_two_ways_is_a_duplicate(repository):
+    text = HEADER + "\nAC-10023,A,1980-01-01,5,USD,2026-01-01,true\nac10023,A,1980-01-01,5,USD,2026-01-01,true\n"
+    with pytest.raises(LedgerImportError, match="line 3: account_id AC-10023 already appears on line 2"):
+        import_accounts(io.StringIO(text), repository)
 
 
 def test_missing_columns_and_empty_files_are_explained(repository):
