@@ -47,8 +47,8 @@ def preflight(components: Sequence[Component], ports: Dict[str, int], secrets: S
     return values, list(dict.fromkeys(problems))
 
 
-def child_environment(secrets: Dict[str, str], host: str, action_url: str) -> Dict[str, str]:
-    return {**QUIET, **os.environ, **secrets, "BIND_HOST": host,
+def child_environment(secrets: Dict[str, str], host: str, action_url: str, endpoints: Path) -> Dict[str, str]:
+    return {**QUIET, **os.environ, **secrets, "BIND_HOST": host, "ENDPOINTS": str(endpoints),
             "ACTION_SERVER_URL": os.environ.get("ACTION_SERVER_URL") or action_url}
 
 
@@ -75,7 +75,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     host = bind_host()
-    endpoints = Path(os.environ.get("ENDPOINTS") or DEFAULT_ENDPOINTS)
+    endpoints = Path(os.environ.get("ENDPOINTS") or DEFAULT_ENDPOINTS).resolve()
     components = [component("actions")] if args.shell else list(COMPONENTS)
     ports = {c.name: c.port() for c in components}
     secrets = sorted({name for c in components for name in c.secrets})
@@ -88,7 +88,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 1
 
     ctx = Context(ports, {}, endpoints, host)
-    ctx.env = child_environment(values, host, ctx.url("actions") + "/webhook")
+    ctx.env = child_environment(values, host, ctx.url("actions") + "/webhook", endpoints)
     stop_on_signals()
     supervisor = Supervisor(ctx, components, args.log_dir)
     shell = None

@@ -84,7 +84,8 @@ class Stack:
         self.env = {**os.environ, "ACCOUNTS_DB_URL": self.db_url, "RASA_TELEMETRY_ENABLED": "false",
                     "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "BIND_HOST": ctx.host,
                     "COLLECTIONS_ENV": "development", "RASA_AUTH_TOKEN": TOKEN, "ACTION_SERVER_TOKEN": ACTION_TOKEN,
-                    "ACTION_SERVER_URL": f"{self.action_url}/webhook", **(extra_env or {})}
+                    "ACTION_SERVER_URL": f"{self.action_url}/webhook", "ENDPOINTS": str(ctx.endpoints),
+                    **(extra_env or {})}
         ctx.env = self.env
         actions = self._spawn("actions", ctx)
         rasa = self._spawn("rasa", ctx)
