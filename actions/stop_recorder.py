@@ -15,11 +15,13 @@ import asyncio
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
+import yaml
 from sqlalchemy import bindparam, create_engine, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -161,19 +163,27 @@ def reconcile(recorder: StopRecorder, tracker_store: Engine, stops: Dict[str, st
 def tracker_store_engine(endpoints: Optional[str] = None) -> Optional[Engine]:
     """An engine on the Rasa SQL tracker store named in the endpoints file, or None when it is not SQL."""
     from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.utils.endpoints import read_endpoint_config
+    from rasa.utils.endpoints import EndpointConfig
 
     path = Path(endpoints or os.environ.get("ENDPOINTS") or "endpoints.yml")
     path = path if path.is_absolute() else PROJECT_ROOT / path
-    config = read_endpoint_config(str(path), "tracker_store")
-    if config is None or str(config.type).upper() != "SQL":
+    section = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("tracker_store")
+    if not isinstance(section, dict) or str(section.get("type", "")).upper() != "SQL":
         return None
+    # ${VAR} in this section only, as Rasa expands them (the action endpoint's variables are not needed here)
+    section = {key: os.path.expandvars(value) if isinstance(value, str) else value for key, value in section.items()}
+    unset = sorted({name for value in section.values() if isinstance(value, str)
+                    for name in re.findall(r"\$\{(\w+)\}", value)})
+    if unset:
+        raise ValueError(f"{path}: tracker_store needs the environment variable(s) {', '.join(unset)}")
+    config = EndpointConfig.from_dict(section)
     options: Dict[str, Any] = dict(config.kwargs)
     dialect = options.get("dialect", "sqlite")
     db = options.get("db", "rasa.db")
     if dialect == "sqlite" and not os.path.isabs(db):
         db = str(PROJECT_ROOT / db)
-    url = SQLTrackerStore.get_db_url(dialect, config.url, options.get("port"), db, options.get("username"),
+    port = int(options["port"]) if options.get("port") else None
+    url = SQLTrackerStore.get_db_url(dialect, config.url, port, db, options.get("username"),
                                      options.get("password"), options.get("login_db"), options.get("query"))
     return create_engine(url, future=True, pool_pre_ping=True)
 
@@ -182,7 +192,12 @@ async def keep_reconciling(every: float, stops: Dict[str, str], stronger: Callab
                            ) -> None:
     """Runs ``reconcile`` every ``every`` seconds for as long as the action server runs."""
     recorder = StopRecorder()
-    engine = tracker_store_engine()
+    try:
+        engine = tracker_store_engine()
+    except (OSError, ValueError) as exc:  # unreadable endpoints file, or an ${ENV} it names is unset
+        logger.error("ALERT cannot read the tracker store from the endpoints file (%s), so compliance stops "
+                     "said while the database or the action server was down will not be written later", exc)
+        return
     if engine is None:
         logger.error("ALERT the tracker store is not SQL, so compliance stops said while the database or the "
                      "action server was down cannot be written later; set an SQL tracker_store in ENDPOINTS")

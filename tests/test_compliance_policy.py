@@ -15,7 +15,7 @@ from actions.compliance import CompliancePolicy
 from actions.escalation import EscalationPolicy
 from actions.models import AccountFlagRow, ComplianceStopRow
 from actions.policy_files import PolicyError, load_policy
-from actions.stop_recorder import StopRecord, StopRecorder, reconcile, said_at
+from actions.stop_recorder import StopRecord, StopRecorder, reconcile, said_at, tracker_store_engine
 from tests.conftest import ROOT
 
 ESCALATION = EscalationPolicy.from_yaml()
@@ -106,3 +106,17 @@ def test_the_reconciler_writes_stops_said_while_nothing_could_be_written(demo_re
     assert [(s.conversation_id, s.flag, s.stop_key, s.recorded_by) for s in stops] == [
         ("verified-one", "DISPUTE", "m2", "reconciler"), ("verified-one", "CEASE_CONTACT", "m6", "reconciler")]
     assert notes == ["this isn't my debt", "and stop messaging me"]
+
+
+def test_the_reconciler_finds_the_tracker_store_as_rasa_does(tmp_path, monkeypatch):
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text('action_endpoint:\n  url: ${SOME_UNSET_URL}\n'
+                         'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "var/tracker.db"\n')
+    assert str(tracker_store_engine(str(endpoints)).url) == f"sqlite:///{ROOT / 'var' / 'tracker.db'}"
+    endpoints.write_text('tracker_store:\n  type: SQL\n  dialect: "postgresql"\n  url: ${TRACKER_HOST_FOR_TEST}\n'
+                         '  db: collections\n')
+    monkeypatch.delenv("TRACKER_HOST_FOR_TEST", raising=False)
+    with pytest.raises(ValueError, match="needs the environment variable.s. TRACKER_HOST_FOR_TEST"):
+        tracker_store_engine(str(endpoints))
+    endpoints.write_text("tracker_store:\n  type: mongod\n")
+    assert tracker_store_engine(str(endpoints)) is None
