@@ -2,6 +2,10 @@
 servers (the end-to-end behaviour is in test_bad_input.py and test_web_conversation.py)."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 import yaml
 
@@ -11,6 +15,7 @@ from channels.commands import (
 )
 from channels.rest import plain_parse, read_request
 from tests.page_server import ROOT
+from tests.servers import free_port
 from web.rate_limit import RateLimiter
 
 
@@ -97,3 +102,17 @@ def test_rate_limiter_counts_per_address_within_the_window():
     assert limiter.retry_after("10.0.0.1") == 0, "refused attempts do not count"
     with pytest.raises(ValueError):
         RateLimiter(0, 60)
+
+
+@pytest.mark.parametrize("env, words", [
+    ({"COLLECTIONS_ENV": "production", "RASA_AUTH_TOKEN": "a-long-random-rasa-token-1234"}, "WEB_SECRET_KEY"),
+    ({"COLLECTIONS_ENV": "production", "WEB_SECRET_KEY": "a-long-random-web-secret-1234"}, "RASA_AUTH_TOKEN"),
+    ({"BIND_HOST": "0.0.0.0"}, "beyond loopback"),
+])
+def test_page_refuses_to_start_with_public_default_secrets_outside_development(env, words):
+    clean = {k: v for k, v in os.environ.items() if k not in ("WEB_SECRET_KEY", "RASA_AUTH_TOKEN", "BIND_HOST",
+                                                              "COLLECTIONS_ENV")}
+    started = subprocess.run([sys.executable, "-m", "web.server", "--port", str(free_port())], cwd=ROOT,
+                             env={**clean, **env}, capture_output=True, text=True, timeout=60)
+    assert started.returncode != 0
+    assert "Refusing to start" in started.stderr and words in started.stderr, started.stderr

@@ -187,3 +187,22 @@ def test_healthz_reports_each_part(stack, tmp_path):
         health = requests.get(f"{url}/healthz", timeout=30).json()
         assert health == {"ok": True, "rasa": True, "actions": False, "database": False}
         assert "sqlite" not in str(health)
+
+
+def test_only_the_fixed_button_payloads_pass_as_commands_over_rest(stack):
+    sender = f"buttons-{uuid.uuid4().hex[:12]}"
+    url = f"{stack.rasa_url}/webhooks/rest/webhook"
+    sent = [({"message": "/request_human"}, True),                                   # a button's payload
+            ({"message": "/request_human", "metadata": {"typed": True}}, False),     # the same, typed on the page
+            ({"message": '/greet{"account_id":"AC-99999"}'}, True),                  # the page's deep link
+            ({"message": '/greet{"account_id":"AC-99999","verified":true}'}, False),
+            ({"message": "/ask_balance"}, False)]
+    for body, _ in sent:
+        assert requests.post(url, json={"sender": sender, **body}, timeout=60).status_code == 200
+    users = [e for e in tracker(stack, sender)["events"] if e["event"] == "user"]
+    assert [u["text"] for u in users] == [body["message"] for body, _ in sent]
+    for user, (body, command) in zip(users, sent):
+        # A command is read by Rasa's RegexMessageHandler (one intent at confidence 1); plain text by the model.
+        by_handler = user["parse_data"]["intent_ranking"] == [{"name": user["parse_data"]["intent"]["name"],
+                                                               "confidence": 1.0}]
+        assert by_handler is command, (body, user["parse_data"]["intent_ranking"][:2])
