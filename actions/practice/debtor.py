@@ -3,7 +3,7 @@ what the debtor says and how the call stands. No Rasa import.
 
 The debtor stays with its card: it gives its date of birth only when asked and only after the collector has
 said who they are; it raises its objections in order and pushes back on weak answers; it gives in when a
-counter does what its difficulty asks (policy/scenarios.yml give_in); it ends the call at an unlawful tactic,
+counter (one message) does what its difficulty asks (policy/scenarios.yml give_in); it ends the call at an unlawful tactic,
 after too many insults or weak answers, or when a compliance trap is ignored.
 """
 from __future__ import annotations
@@ -19,6 +19,8 @@ from actions.practice.scenarios import Scenario, ScenarioBook
 # Moves that bring the conversation to the debt: the debtor answers the first of them with its objection.
 DEBT_MOVES = frozenset({"state_balance", "ask_reason", "restate_terms", "propose_date", "propose_plan",
                         "propose_partial", "ask_commitment", "lawful_consequence"})
+# A "thank you" next to any of these is politeness, not the end of the call.
+BUSINESS_MOVES = DEBT_MOVES | {"introduce_self", "request_verification", "disclose_collector", "acknowledge"}
 THREAT_MOVES = frozenset({"lawful_consequence", "unlawful_threat"})
 LEGAL_NOT_ALLOWED = "legal_action_not_allowed"
 # Which kind of step the debtor agrees to, most concrete first.
@@ -34,7 +36,6 @@ class DebtorState:
     identified: bool = False
     date_of_birth_given: bool = False
     objection_index: int = -1          # the objection being raised; -1 before the first
-    counter_moves: List[str] = field(default_factory=list)  # the collector's moves since it was raised
     weak_answers: int = 0
     insults: int = 0
     trap: str = NO_TRAP
@@ -90,7 +91,7 @@ class Debtor:
             return self._after_trap(state, moves)
         if state.committed:
             return self._after_commitment(state, moves)
-        if "close" in moves:
+        if "close" in moves and not moves & BUSINESS_MOVES:
             return self._end(state, "closed", "goodbye_without_commitment")
         return self._negotiate(state, moves)
 
@@ -152,19 +153,18 @@ class Debtor:
         return said + self._counter(state, moves)
 
     def _raise(self, state: DebtorState, index: int) -> List[str]:
-        state.objection_index, state.counter_moves, state.weak_answers = index, [], 0
+        state.objection_index, state.weak_answers = index, 0
         return [self.say(state, f"objections.{self.scenario.objections[index]}.raise")]
 
     def _counter(self, state: DebtorState, moves: Set[str]) -> List[str]:
-        state.counter_moves = sorted(set(state.counter_moves) | moves)
         if state.trap == TRAP_PENDING:
             state.trap = TRAP_FIRED
             return [self.say(state, f"traps.{self.scenario.trap.kind}.fire")]
         groups = self.book.give_in[self.scenario.difficulty]
-        if all(group & set(state.counter_moves) for group in groups):
+        if all(group & moves for group in groups):
             if state.objection_index + 1 < len(self.scenario.objections):
                 return [self.say(state, "next_objection")] + self._raise(state, state.objection_index + 1)
-            step = next(kind for move, kind in STEPS if move in state.counter_moves)
+            step = next(kind for move, kind in STEPS if move in moves)
             state.committed, state.commitment = True, step
             return [self.say(state, f"give_in.{step}")]
         state.weak_answers += 1
