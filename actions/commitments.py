@@ -11,9 +11,10 @@ from dateutil.relativedelta import relativedelta
 from actions.policy_files import load_policy, require
 
 SOURCE = "policy/commitments.yml"
-OUTCOME_CODES = ("PROMISE_TO_PAY", "PAYMENT_PLAN", "PARTIAL_PAYMENT", "PAY_NOW", "DISPUTE", "CEASE_CONTACT",
-                 "ATTORNEY", "BANKRUPTCY", "HARDSHIP", "HUMAN_HANDOFF", "REFUSED", "VERIFICATION_FAILED",
-                 "NO_COMMITMENT")
+# The outcome codes the actions themselves record; the stops add their flags (policy/compliance.yml).
+# The one list of every code, in precedence order, is outcome_precedence in policy/commitments.yml.
+ACTION_OUTCOMES = ("PROMISE_TO_PAY", "PAYMENT_PLAN", "PARTIAL_PAYMENT", "PAY_NOW", "HUMAN_HANDOFF",
+                   "VERIFICATION_FAILED", "NO_COMMITMENT")
 CENT = Decimal("0.01")
 
 
@@ -56,8 +57,11 @@ class CommitmentPolicy:
         require(1 <= policy.default_months <= policy.max_months, SOURCE,
                 "default_months must be between 1 and max_months")
         require(policy.minimum_instalment > 0, SOURCE, "minimum_instalment must be above 0")
-        require(sorted(policy.precedence) == sorted(OUTCOME_CODES), SOURCE,
-                f"outcome_precedence must list each outcome code once: {', '.join(OUTCOME_CODES)}")
+        require(all(isinstance(c, str) and c for c in policy.precedence)
+                and len(set(policy.precedence)) == len(policy.precedence), SOURCE,
+                "outcome_precedence must list each outcome code once")
+        missing = [c for c in ACTION_OUTCOMES if c not in policy.precedence]
+        require(not missing, SOURCE, f"outcome_precedence lacks the code(s) the assistant records: {', '.join(missing)}")
         return policy
 
     def minimum_amount(self, balance: Decimal) -> Decimal:
@@ -101,3 +105,7 @@ class CommitmentPolicy:
         if current not in self.precedence:
             return new
         return new if self.precedence.index(new) <= self.precedence.index(current) else current
+
+
+# Every outcome code, in precedence order (policy/commitments.yml outcome_precedence).
+OUTCOME_CODES: Tuple[str, ...] = tuple(load_policy("commitments.yml").get("outcome_precedence") or ())

@@ -71,8 +71,12 @@ def test_outcome_precedence_keeps_the_strongest_code():
 
 def test_mistakes_in_the_commitment_policy_fail_loudly():
     data = copy.deepcopy(load_policy("commitments.yml"))
-    data["outcome_precedence"].remove("REFUSED")
-    with pytest.raises(PolicyError, match="outcome_precedence"):
+    data["outcome_precedence"].remove("PAY_NOW")
+    with pytest.raises(PolicyError, match="outcome_precedence lacks the code.*PAY_NOW"):
+        CommitmentPolicy.from_yaml(data)
+    data = copy.deepcopy(load_policy("commitments.yml"))
+    data["outcome_precedence"].append("DISPUTE")
+    with pytest.raises(PolicyError, match="outcome_precedence must list each outcome code once"):
         CommitmentPolicy.from_yaml(data)
     data = copy.deepcopy(load_policy("commitments.yml"))
     del data["instalment_plan"]["max_months"]
