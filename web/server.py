@@ -362,12 +362,12 @@ def create_app(rasa_url: str = "http://127.0.0.1:5005", token: str = "dev-token-
     return app
 
 
-def _positive(name: str, default: float) -> float:
+def _positive(name: str, default: float, kind=float):
     raw = os.environ.get(name)
     try:
-        value = float(raw) if raw else default
+        value = kind(raw) if raw else default
     except ValueError:
-        raise SystemExit(f"Refusing to start: {name}={raw!r} is not a number.") from None
+        raise SystemExit(f"Refusing to start: {name}={raw!r} is not a {'whole number' if kind is int else 'number'}.") from None
     if value <= 0:
         raise SystemExit(f"Refusing to start: {name} must be positive.")
     return value
@@ -396,7 +396,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     token = args.token or secret("RASA_AUTH_TOKEN", args.host)
     app = create_app(args.rasa_url, token, secret("WEB_SECRET_KEY", args.host), args.action_url,
                      creditor_file=args.creditor_config,
-                     rate_limit=int(_positive("WEB_RATE_LIMIT", 60)), rate_window=_positive("WEB_RATE_WINDOW", 60),
+                     rate_limit=_positive("WEB_RATE_LIMIT", 60, int), rate_window=_positive("WEB_RATE_WINDOW", 60),
                      public_origins=tuple(o.strip() for o in os.environ.get("WEB_PUBLIC_ORIGIN", "").split(",")
                                           if o.strip()))
     print(f"Debtor page on http://{args.host}:{args.port}/ (Rasa at {args.rasa_url})", flush=True)
