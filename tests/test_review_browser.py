@@ -59,11 +59,11 @@ def test_a_supervisor_filters_reviews_tags_corrects_and_reads_the_dashboard(page
     expect(page.locator("li.turn.assistant .tone", has_text="legal").first).to_be_visible()
 
     page.fill("input[name=add]", "legal-review, <i>html</i>")
-    page.click("text=Add tags")
+    page.click("button:has-text('Add tags')")
     expect(page.locator("#tags .tag", has_text="legal-review")).to_be_visible()
     expect(page.locator("#tags .tag", has_text="<i>html</i>")).to_be_visible()
     page.select_option("form[action$='/review'] select[name=status]", "reviewed")
-    page.click("text=Set status")
+    page.click("button:has-text('Set status')")
     expect(page.locator("#review-status")).to_have_text("reviewed")
 
     page.goto(f"{url}/review?status=reviewed")

@@ -245,6 +245,9 @@ def _csv_cell(value: Any) -> str:
 async def inbox_page(request: web.Request) -> web.Response:
     store = _store(request)
     where = _filter(request)
+    if any(not value for value in request.query.values()):  # the filter form sends every field; keep URLs short
+        clean = urlencode(where.as_query())
+        return see_other("/review" + (f"?{clean}" if clean else ""))
     found = store.inbox(where)
     pages = max(1, -(-found["total"] // found["page_size"]))
     link = lambda **changes: "/review?" + urlencode(where.as_query(**changes))  # noqa: E731
