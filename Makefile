@@ -131,7 +131,7 @@ export-test-stories: setup
 # ---------------------------------------------------------------- rubric and scoring (policy/rubric.yml)
 .PHONY: score-transcript
 
-score-transcript: $(MODEL)
+score-transcript: $(MODEL) practice-model
 	@[ -n "$(FILE)" ] || { echo "usage: make score-transcript FILE=path/to/transcript.json"; exit 2; }
 	@$(PY) -m commands.score_transcript "$(FILE)"
 

@@ -6,6 +6,7 @@ the practice model (``models/practice.tar.gz``), the debtor's intent from the ma
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Set
@@ -67,6 +68,9 @@ class InProcessReaders(ModelReaders):
 
     def __init__(self, practice_model: Path = PRACTICE_MODEL, main_model: Path = MAIN_MODEL):
         from rasa.core.agent import Agent
+        from rasa.utils.log_utils import configure_structlog
+
+        configure_structlog(logging.WARNING)  # else Rasa's structured debug lines go to stdout
 
         if str(PROJECT_ROOT) not in sys.path:
             sys.path.insert(0, str(PROJECT_ROOT))  # the models' custom components live in the project

@@ -265,10 +265,10 @@ class Rubric:
         ids = [c.id for c in criteria]
         doubled = sorted({i for i in ids if ids.count(i) > 1})
         require(not doubled, SOURCE, f"criterion id(s) defined twice: {doubled}")
-        missing = [i for i in FIXED_IDS if i not in ids]
-        require(not missing, SOURCE, f"missing criterion id(s): {', '.join(missing)}")
         extra = [i for i in ids if i not in FIXED_IDS]
         require(not extra, SOURCE, f"unknown criterion id(s) {extra}; the ids are fixed: {', '.join(FIXED_IDS)}")
+        missing = [i for i in FIXED_IDS if i not in ids]
+        require(not missing, SOURCE, f"missing criterion id(s): {', '.join(missing)}")
 
         rubric = cls(criteria, pass_mark, groups, frozenset(agrees), objection_none, stop_none, dict(acks),
                      escalation, ScriptLibrary.from_yaml(escalation), MessageCatalogue.from_yaml(),
