@@ -57,6 +57,12 @@ def tracker_store_url(endpoints_file: Optional[Path] = None) -> str:
                       database=store.get("db")).render_as_string(hide_password=False)
 
 
+def live_assistant_id() -> Optional[str]:
+    """The live assistant's ``assistant_id`` (config.yml); practice sessions in the same store carry another."""
+    with open(PROJECT_ROOT / "config.yml", encoding="utf-8") as handle:
+        return (yaml.safe_load(handle) or {}).get("assistant_id")
+
+
 def tones() -> List[str]:
     return list(EscalationPolicy.from_yaml().tones)
 
@@ -105,6 +111,7 @@ class Transcript:
     objections: List[str]
     flags: List[str]
     intents: List[str]
+    assistant_id: Optional[str] = None  # config.yml's assistant_id, from the events' metadata
 
     @property
     def debtor_turns(self) -> List[Turn]:
@@ -138,6 +145,7 @@ def transcript_from_events(conversation_id: str, rows: Sequence[Tuple[int, str, 
     objections: List[str] = []
     flags: set = set()
     intents: set = set()
+    assistant_id: Optional[str] = None
 
     def action_ended() -> None:
         for turn in spoken:
@@ -146,6 +154,7 @@ def transcript_from_events(conversation_id: str, rows: Sequence[Tuple[int, str, 
 
     for event_id, kind, timestamp, data in rows:
         when = as_time(timestamp)
+        assistant_id = assistant_id or (data.get("metadata") or {}).get("assistant_id")
         if kind == "user":
             action_ended()
             action = None
@@ -207,7 +216,7 @@ def transcript_from_events(conversation_id: str, rows: Sequence[Tuple[int, str, 
     last = rows[-1] if rows else first
     return Transcript(conversation_id, as_time(first[2]), as_time(last[2]), int(last[0]), turns, steps, account_id,
                       str(slots.get("outcome") or _last_outcome(steps) or NO_OUTCOME), max_tone, objections,
-                      sorted(flags), sorted(intents))
+                      sorted(flags), sorted(intents), assistant_id)
 
 
 def _last_outcome(steps: List[Tuple[str, Any]]) -> Optional[str]:
@@ -270,12 +279,17 @@ class ConversationIndex:
         self.events = TrackerEvents(tracker_url or tracker_store_url())
         self.sessions = sessions_for(accounts_url or database_url())
         self.tone_order = tones()
+        self.assistant_id = live_assistant_id()
         self.scorer = scorer
         self._lock = threading.Lock()
 
+    def is_live(self, transcript: Transcript) -> bool:
+        return transcript.assistant_id in (None, self.assistant_id)
+
     def transcript(self, conversation_id: str) -> Optional[Transcript]:
         rows = self.events.events_of([conversation_id])[conversation_id]
-        return transcript_from_events(conversation_id, rows, self.tone_order) if rows else None
+        transcript = transcript_from_events(conversation_id, rows, self.tone_order) if rows else None
+        return transcript if transcript and self.is_live(transcript) else None
 
     def refresh(self) -> int:
         """Indexes the events added since the last call; returns how many conversations changed."""
@@ -290,7 +304,8 @@ class ConversationIndex:
             for start in range(0, len(senders), SENDERS_PER_QUERY):
                 chunk = senders[start:start + SENDERS_PER_QUERY]
                 events = self.events.events_of(chunk, upto=newest)
-                self._store([transcript_from_events(s, events[s], self.tone_order) for s in chunk if events[s]])
+                self._store([t for t in (transcript_from_events(s, events[s], self.tone_order)
+                                         for s in chunk if events[s]) if self.is_live(t)])
             with self.sessions() as session, session.begin():
                 state = session.get(ReviewIndexStateRow, STATE_NAME) or ReviewIndexStateRow(name=STATE_NAME)
                 state.last_event_id = newest

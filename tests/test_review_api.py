@@ -45,7 +45,27 @@ def conversations(stack) -> Dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def console(stack, conversations, tmp_path_factory):
+def practice_server(stack):
+    """The practice Rasa server over the same tracker store, as `make run` starts it: it reads the assistant's
+    moves for the scorecard, and its sessions must stay out of the live inbox."""
+    port = free_port()
+    log = stack.workdir / "practice.log"
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "rasa"), "run", "--model", "models/practice.tar.gz", "--credentials",
+         "practice/credentials.yml", "--endpoints", str(stack.workdir / "endpoints.yml"), "--interface",
+         "127.0.0.1", "--port", str(port), "--enable-api", "--auth-token", TOKEN],
+        cwd=ROOT, env=stack.env, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{url}/status?token={TOKEN}", process, log, timeout=300)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def console(stack, conversations, practice_server, tmp_path_factory):
     """The staff console on a free port over the stack's accounts database and tracker store."""
     workdir = tmp_path_factory.mktemp("review-console")
     store = StaffStore(stack.db_url)
@@ -53,10 +73,15 @@ def console(stack, conversations, tmp_path_factory):
     for username, role in (("sup-review", "supervisor"), ("col-review", "collector"), ("adm-review", "admin")):
         store.create_user(username, role, PASSWORD)
         users[role] = store.issue_token(username, "review tests")
+    practice_session = f"rv-practice-{uuid.uuid4().hex[:8]}"
+    requests.post(f"{practice_server}/webhooks/rest/webhook", json={"sender": practice_session,
+                                                                   "message": "Hello, this is Sam from Northwind"},
+                  timeout=120).raise_for_status()
     port = free_port()
-    env = {**os.environ, "ACCOUNTS_DB_URL": stack.db_url, "TRACKER_DB_URL": f"sqlite:///{stack.workdir / 'tracker.db'}",
+    env = {**os.environ, "ACCOUNTS_DB_URL": stack.db_url, "ENDPOINTS": str(stack.workdir / "endpoints.yml"),
            "STAFF_SECRET_KEY": "review-tests-secret-key-0123456789abcdef", "RASA_URL": stack.rasa_url,
-           "RASA_AUTH_TOKEN": TOKEN, "COLLECTIONS_TODAY": "2026-11-22"}
+           "PRACTICE_RASA_URL": practice_server, "RASA_AUTH_TOKEN": TOKEN}
+    env.pop("TRACKER_DB_URL", None)
     log = workdir / "console.log"
     process = subprocess.Popen([sys.executable, "-m", "web.staff", "--host", "127.0.0.1", "--port", str(port)],
                                cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
@@ -64,7 +89,8 @@ def console(stack, conversations, tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(f"{url}/healthz", process, log)
-        yield {"url": url, "tokens": users, "db_url": stack.db_url, "log": log, "env": env}
+        yield {"url": url, "tokens": users, "db_url": stack.db_url, "log": log, "env": env,
+               "practice_session": practice_session}
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -95,6 +121,8 @@ def test_inbox_counts_outcomes_and_flags_match_what_happened(console, conversati
     assert all(0 < item["min_confidence"] <= 1 for item in (legal, dispute, anon))
     assert [i["started_at"] for i in everything["items"]] == sorted((i["started_at"] for i in everything["items"]),
                                                                    reverse=True)
+    assert console["practice_session"] not in ours  # practice sessions share the store but are not live
+    assert call(console, "GET", f"/api/conversations/{console['practice_session']}").status_code == 404
     assert conversations["legal"] in {i["conversation_id"] for i in listed(console, tone="legal")["items"]}
     assert conversations["dispute"] not in {i["conversation_id"] for i in listed(console, tone="legal")["items"]}
     assert [i["conversation_id"] for i in listed(console, flag="DISPUTE", account="AC-10001")["items"]] == [
@@ -122,6 +150,16 @@ def test_transcript_shows_what_the_assistant_understood_and_did(console, convers
     assert "HUMAN_HANDOFF" in detail["flags"]
     assert set(detail) >= {"conversation_id", "turns", "flags", "outcome", "review_status", "tags", "notes",
                            "scorecard"}
+    scorecard = detail["scorecard"]
+    assert "error" not in scorecard, scorecard
+    assert 0 <= scorecard["score"] <= 100 and scorecard["criteria"]
+    by_id = {c["id"]: c for c in scorecard["criteria"]}
+    assert by_id["identify_self_and_creditor"]["passed"] and "Northwind" in by_id["identify_self_and_creditor"][
+        "evidence"]
+    assert by_id["verify_before_disclosure"]["passed"]
+    listed_score = next(i for i in listed(console, account="AC-10004")["items"]
+                        if i["conversation_id"] == conversations["legal"])["score"]
+    assert listed_score == scorecard["score"]
 
 
 def test_review_status_tags_notes_flags_corrections_and_stories(console, conversations, tmp_path):

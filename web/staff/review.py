@@ -47,6 +47,8 @@ from aiohttp import web
 from actions.conversation_index import ConversationIndex, Transcript
 from actions.models import AccountRow
 from actions.review_store import REVIEW_STATUSES, InboxFilter, ReviewError, ReviewStore, chart
+from launcher.components import connect_host
+from launcher.environment import bind_host
 from web.staff.auth import PageError, audit, current_user, json_error, require_api, require_page, see_other
 from web.staff.layout import render
 
@@ -84,9 +86,10 @@ def score_conduct(store: ReviewStore, transcript: Transcript) -> Optional[Dict[s
                   intent=t.intent if t.speaker == "debtor" else None) for t in transcript.turns if t.text.strip()]
     try:
         from actions.move_readers import HttpReaders, ReaderError
+        host = connect_host(bind_host())
         practice = os.environ.get("PRACTICE_RASA_URL") or \
-            f"http://127.0.0.1:{os.environ.get('PRACTICE_RASA_PORT') or 5006}"
-        main = os.environ.get("RASA_URL") or f"http://127.0.0.1:{os.environ.get('RASA_PORT') or 5005}"
+            f"http://{host}:{os.environ.get('PRACTICE_RASA_PORT') or 5006}"
+        main = os.environ.get("RASA_URL") or f"http://{host}:{os.environ.get('RASA_PORT') or 5005}"
         readers = HttpReaders(practice, main, os.environ.get("RASA_AUTH_TOKEN", ""), timeout=10)
         scorecard = load_rubric().score(
             TranscriptAccount(account.full_name, account.date_of_birth, account.balance, account.currency,
