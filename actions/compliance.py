@@ -89,9 +89,24 @@ class CompliancePolicy:
     def hold_for(self, intent: Optional[str]) -> Optional[str]:
         return self.holds.get(intent or "")
 
-    def check_domain_file(self, path: Path = PROJECT_ROOT / "domain.yml") -> None:
+    def check_domain_file(self, path: Path = PROJECT_ROOT / "domain.yml",
+                          rules_path: Path = PROJECT_ROOT / "data" / "rules.yml") -> None:
         with open(path, encoding="utf-8") as handle:
             self.check_domain(yaml.safe_load(handle) or {}, str(path))
+        with open(rules_path, encoding="utf-8") as handle:
+            self.check_rules(yaml.safe_load(handle) or {}, str(rules_path))
+
+    def check_rules(self, rules: Dict[str, Any], source: str = "data/rules.yml") -> None:
+        """Each stop needs its rule: the intent, then action_compliance_stop, then its acknowledgement."""
+        paths = set()
+        for rule in rules.get("rules") or []:
+            steps = rule.get("steps") or []
+            paths |= {(a.get("intent"), b.get("action"), c.get("action"))
+                      for a, b, c in zip(steps, steps[1:], steps[2:])}
+        missing = [f"{s.intent} -> action_compliance_stop -> {s.acknowledgement}" for s in self.stops.values()
+                   if (s.intent, "action_compliance_stop", s.acknowledgement) not in paths]
+        if missing:
+            raise PolicyError(f"{source} and {SOURCE} disagree: add a rule for each stop: {'; '.join(missing)}")
 
     def check_outcomes(self, outcome_codes: Sequence[str]) -> None:
         missing = [s.flag for s in self.stops.values() if s.flag not in outcome_codes]

@@ -87,7 +87,8 @@ class StopRecorder:
 
     def is_recorded(self, stop_key: str) -> bool:
         with self._sessions() as session:
-            return session.scalar(select(ComplianceStopRow.id).where(ComplianceStopRow.stop_key == stop_key)) is not None
+            found = session.scalar(select(ComplianceStopRow.id).where(ComplianceStopRow.stop_key == stop_key))
+            return found is not None
 
     def stops(self, conversation_id: str) -> List[ComplianceStopRow]:
         with self._sessions() as session:

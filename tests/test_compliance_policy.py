@@ -42,6 +42,14 @@ def test_the_domain_must_fill_pressure_stopped_from_every_stop_intent():
         POLICY.check_domain(domain)
 
 
+def test_each_stop_needs_its_rule():
+    rules = yaml.safe_load((ROOT / "data" / "rules.yml").read_text())
+    POLICY.check_rules(rules)
+    rules["rules"] = [r for r in rules["rules"] if r.get("rule") != "compliance stop on refuse_to_pay"]
+    with pytest.raises(PolicyError, match="refuse_to_pay -> action_compliance_stop -> utter_ack_refusal"):
+        POLICY.check_rules(rules)
+
+
 def test_a_stop_in_the_policy_but_not_in_the_domain_is_refused():
     data = load_policy("compliance.yml")
     data["stops"]["debt_sold"] = {"flag": "SOLD", "acknowledgement": "utter_ack_sold"}
