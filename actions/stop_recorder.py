@@ -153,7 +153,13 @@ def reconcile(recorder: StopRecorder, tracker_store: Engine, stops: Dict[str, st
             stop = StopRecord(stop_key=message.get("message_id") or f"{sender_id}:{timestamp}",
                               conversation_id=sender_id, account_id=account_id, flag=stops[intent],
                               note=message.get("text") or "", said_at=said_at(timestamp))
-            if recorder.record(stop, "reconciler", stronger):
+            try:
+                newly = recorder.record(stop, "reconciler", stronger)
+            except IntegrityError:  # e.g. the account left the ledger: say so, and do not block the others
+                logger.error("ALERT compliance stop %s of conversation %s cannot be written to account %s",
+                             stop.flag, sender_id, account_id)
+                continue
+            if newly:
                 written += 1
                 logger.warning("compliance stop %s for account %s, said while it could not be written, "
                                "is now written", stop.flag, account_id)
