@@ -108,3 +108,33 @@ def test_demo_ledger_covers_the_cases_the_demo_needs(demo_repository):
     assert min(overdue) <= 3 and max(overdue) >= 90
     assert any(a.broken_promises >= 2 for a in accounts)
     assert {a.legal_action_allowed for a in accounts} == {True, False}
+
+
+def test_demo_accounts_go_only_into_the_default_ledger_or_where_asked(tmp_path, capsys):
+    from actions.models import DEFAULT_DB_URL
+    from demo.demo_ledger import demo_target, main as demo_main
+    assert demo_target({}) == DEFAULT_DB_URL == demo_target({"ACCOUNTS_DB_URL": DEFAULT_DB_URL})
+    production = "postgresql+psycopg2://collections:secret@db.internal:5432/collections"
+    assert demo_target({"ACCOUNTS_DB_URL": production}) is None
+    asked = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert demo_target({"ACCOUNTS_DB_URL": production, "DEMO_DB_URL": asked}) == asked
+
+    assert demo_main([str(tmp_path / "skipped.csv")], {"ACCOUNTS_DB_URL": production}) == 0
+    said = capsys.readouterr().out
+    assert "Demo ledger skipped" in said and "secret" not in said and "DEMO_DB_URL" in said
+    assert not (tmp_path / "skipped.csv").exists()
+
+
+def test_demo_ledger_loads_where_demo_db_url_names(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from actions.ledger import AccountRepository
+    from tests.conftest import ROOT
+    asked = f"sqlite:///{tmp_path / 'demo.db'}"
+    env = {**os.environ, "ACCOUNTS_DB_URL": "postgresql+psycopg2://u:p@127.0.0.1:1/x", "DEMO_DB_URL": asked}
+    done = subprocess.run([sys.executable, "-m", "demo.demo_ledger", str(tmp_path / "demo.csv")], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert AccountRepository(asked).count() == 20
