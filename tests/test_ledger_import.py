@@ -1,12 +1,18 @@
 import io
+import os
+import subprocess
+import sys
 from decimal import Decimal
 
 import pytest
 
-from actions.ledger import account_from_row
-from actions.models import AccountRow
+from actions.ledger import AccountRepository, account_from_row
+from actions.models import DEFAULT_DB_URL, AccountRow
 from commands.csv_records import LedgerImportError
 from commands.import_accounts import import_accounts, main
+from demo.demo_ledger import demo_target
+from demo.demo_ledger import main as demo_main
+from tests.conftest import ROOT
 
 HEADER = "account_id,full_name,date_of_birth,balance,currency,due_date,legal_action_allowed"
 GOOD = HEADER + ",broken_promises,email\n" + \
@@ -111,8 +117,6 @@ def test_demo_ledger_covers_the_cases_the_demo_needs(demo_repository):
 
 
 def test_demo_accounts_go_only_into_the_default_ledger_or_where_asked(tmp_path, capsys):
-    from actions.models import DEFAULT_DB_URL
-    from demo.demo_ledger import demo_target, main as demo_main
     assert demo_target({}) == DEFAULT_DB_URL == demo_target({"ACCOUNTS_DB_URL": DEFAULT_DB_URL})
     production = "postgresql+psycopg2://collections:secret@db.internal:5432/collections"
     assert demo_target({"ACCOUNTS_DB_URL": production}) is None
@@ -126,12 +130,6 @@ def test_demo_accounts_go_only_into_the_default_ledger_or_where_asked(tmp_path, 
 
 
 def test_demo_ledger_loads_where_demo_db_url_names(tmp_path):
-    import os
-    import subprocess
-    import sys
-
-    from actions.ledger import AccountRepository
-    from tests.conftest import ROOT
     asked = f"sqlite:///{tmp_path / 'demo.db'}"
     env = {**os.environ, "ACCOUNTS_DB_URL": "postgresql+psycopg2://u:p@127.0.0.1:1/x", "DEMO_DB_URL": asked}
     done = subprocess.run([sys.executable, "-m", "demo.demo_ledger", str(tmp_path / "demo.csv")], cwd=ROOT, env=env,
