@@ -29,7 +29,7 @@ from typing import Optional
 
 from aiohttp import web
 
-from web.staff import admin, review
+from web.staff import admin, practice, review
 from web.staff.auth import (
     LOGIN_COOKIE, SETTINGS_KEY, STORE_KEY, PageError, StaffSettings, audit, auth_middleware, client_address,
     current_user, is_api, json_error, login_form_ok, login_form_token, new_browser_nonce, require_api,
@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 CHART_JS = HERE / "node_modules" / "chart.js" / "dist"
 
-ROUTE_MODULES = (admin, review)
+ROUTE_MODULES = (admin, practice, review)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
