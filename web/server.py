@@ -49,6 +49,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 CREDITOR_FILE = ROOT / "policy" / "creditor.yml"
 
 MAX_BODY_BYTES = 16 * 1024
+# A larger body is still read (and dropped) up to this size, so the client gets its 413 rather than a reset.
+DRAIN_BYTES = 1024 * 1024
 EXPECTED = '{"message": "..."} or {"payload": "/..."}'
 
 UNAVAILABLE = "The assistant is unavailable right now. Your message was not sent; it will be retried."
@@ -153,6 +155,19 @@ def _button_title(history: List[Dict[str, Any]], payload: str) -> Optional[str]:
     return None
 
 
+async def read_body(request: web.Request) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size <= MAX_BODY_BYTES:
+            chunks.append(chunk)
+        elif size > DRAIN_BYTES:
+            break
+    if size > MAX_BODY_BYTES:
+        raise RequestRefused(413, f"Messages can be at most {MAX_MESSAGE_LENGTH} characters.")
+    return b"".join(chunks)
+
+
 def read_page_message(body: bytes, commands: CommandList) -> Tuple[str, bool]:
     """(text, typed) from a page request body, or RequestRefused."""
     payload = parse_json_object(body, EXPECTED)
@@ -248,10 +263,7 @@ async def post_message(request: web.Request) -> web.Response:
     if request.content_type != "application/json":
         return error(415, "Send the message as JSON (Content-Type: application/json).")
     try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return error(413, f"Messages can be at most {MAX_MESSAGE_LENGTH} characters.")
-    try:
+        body = await read_body(request)
         message, typed = read_page_message(body, request.app[COMMANDS_KEY])
     except RequestRefused as refused:
         return error(refused.status, refused.message)
