@@ -161,3 +161,11 @@ def test_empty_huge_and_html_messages_get_an_answer(stack):
     for message in ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "x" * 900]:
         replies = stack.say(sender, message)
         assert replies and all(r.get("text") for r in replies), message
+
+
+def test_a_bare_number_in_a_sentence_is_not_an_account_reference(stack):
+    sender = new_sender()
+    stack.say(sender, "hello")
+    reply = texts(stack.say(sender, "my postcode is 90210"))
+    assert "AC-90210" not in reply
+    assert stack.slots(sender)["account_reference"] is None
