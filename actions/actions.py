@@ -116,6 +116,10 @@ class CollectionsAction(Action, metaclass=ABCMeta):
             logger.exception("accounts database unavailable in %s", self.name())
             tell(dispatcher, "service_unavailable", **CREDITOR.contact())
             return []
+        except Exception:  # a defect must still leave the debtor with an answer, never silence
+            logger.exception("%s failed", self.name())
+            tell(dispatcher, "something_went_wrong", **CREDITOR.contact())
+            return []
 
 
 def verified_account(tracker: Tracker) -> Optional[Account]:

@@ -121,3 +121,13 @@ def test_every_action_answers_clearly_when_the_database_is_down(action, intent, 
     use_database(monkeypatch, garbage_database(tmp_path) if broken == "garbage" else closed_port_database())
     events, texts = run(action, tracker_for(VERIFIED, "hello", intent))
     assert events == [] and texts == [message("service_unavailable", **A.CREDITOR.contact())]
+
+
+@pytest.mark.parametrize("action, intent, slots", [
+    (A.ActionCounterObjection(), "objection_no_money", {"objections_raised": 5}),
+    (A.ActionAffirm(), "affirm", {"commitment": "promise", "draft_date": "next Friday-ish"}),
+    (A.ActionDeny(), "deny", {"commitment": "plan", "plan_months": "six"}),
+])
+def test_slots_of_the_wrong_type_get_an_answer_not_silence(ledger, action, intent, slots):
+    events, texts = run(action, tracker_for({**VERIFIED, **slots}, "hello", intent))
+    assert events == [] and texts == [message("something_went_wrong", **A.CREDITOR.contact())]
