@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any, Dict, List, Optional, Tuple
 
 from actions.account import Account
-from actions.policy_files import PolicyError, load_policy, require
+from actions.policy_files import load_policy, require
 
 KNOWN_CONDITIONS = {"days_overdue_at_least", "broken_promises_at_least"}
 SOURCE = "policy/escalation.yml"
