@@ -264,6 +264,8 @@ def test_wrong_passwords_are_slowed_then_locked_and_an_admin_reset_unlocks(conso
     locked = console.try_sign_in(session, "lockme", PASSWORD)
     assert locked.status_code == 429 and "locked until" in error_text(locked)
     assert int(locked.headers["Retry-After"]) > 60
+    lock = audit_rows(console, "staff.sign_in_locked")[-1]
+    assert lock.target == "lockme" and '"by": "username"' in lock.detail and lock.username is None
     # Other users are not affected.
     assert console.try_sign_in(requests.Session(), "cole").status_code == 303
     admin = console.sign_in("ada")

@@ -150,6 +150,10 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         block = store.login_block(username, address, settings.login_policy)
         if block is not None and not disabled:
             message += " " + block.message
+            if block.locked:
+                store.write_audit(None, "staff.sign_in_locked", username,
+                                  {"by": "address" if block.by_address else "username", "until": block.until},
+                                  address)
         return login_page(request, 401, message, shown_name, next_path=next_path)
     response = see_other(next_path)
     sign_in(request, response, user)
