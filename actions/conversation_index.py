@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 from sqlalchemy import create_engine, inspect, select, text
@@ -227,9 +227,6 @@ def _last_outcome(steps: List[Tuple[str, Any]]) -> Optional[str]:
     return None
 
 
-Scorer = Callable[[Transcript], Optional[int]]
-
-
 class TrackerEvents:
     """Read-only access to the tracker store's ``events`` table."""
 
@@ -274,13 +271,11 @@ class TrackerEvents:
 class ConversationIndex:
     """Keeps ``review_conversations`` up to date with the tracker store, incrementally."""
 
-    def __init__(self, tracker_url: Optional[str] = None, accounts_url: Optional[str] = None,
-                 scorer: Optional[Scorer] = None):
+    def __init__(self, tracker_url: Optional[str] = None, accounts_url: Optional[str] = None):
         self.events = TrackerEvents(tracker_url or tracker_store_url())
         self.sessions = sessions_for(accounts_url or database_url())
         self.tone_order = tones()
         self.assistant_id = live_assistant_id()
-        self.scorer = scorer
         self._lock = threading.Lock()
 
     def is_live(self, transcript: Transcript) -> bool:
@@ -331,7 +326,7 @@ class ConversationIndex:
                 row.min_confidence = transcript.min_confidence
                 row.fallbacks = transcript.fallbacks
                 row.search_text = transcript.search_text
-                row.score = self.scorer(transcript) if self.scorer else None
+                row.score = None  # the conversation changed: web/staff/review.py scores it again
                 session.add(row)
 
 

@@ -291,6 +291,14 @@ class ReviewStore:
                           for n in notes],
                 "saved_as_story": saved, "scorecard": scorecard}
 
+    def unscored(self, limit: int, skip: Sequence[str] = ()) -> List[str]:
+        """Verified conversations without a score yet, most recently active first."""
+        row = ReviewConversationRow
+        with self.session() as session:
+            found = session.scalars(select(row.conversation_id).where(row.score.is_(None), row.account_id.isnot(None))
+                                    .order_by(row.last_event_at.desc()).limit(limit + len(skip)))
+            return [c for c in found if c not in skip][:limit]
+
     def set_score(self, conversation_id: str, score: Optional[int]) -> None:
         with self.session() as session, session.begin():
             row = session.get(ReviewConversationRow, conversation_id)

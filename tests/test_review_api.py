@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Dict
@@ -82,7 +83,7 @@ def console(stack, conversations, practice_server, tmp_path_factory):
     port = free_port()
     env = {**os.environ, "ACCOUNTS_DB_URL": stack.db_url, "ENDPOINTS": str(stack.workdir / "endpoints.yml"),
            "STAFF_SECRET_KEY": "review-tests-secret-key-0123456789abcdef", "RASA_URL": stack.rasa_url,
-           "PRACTICE_RASA_URL": practice_server, "RASA_AUTH_TOKEN": TOKEN}
+           "PRACTICE_RASA_URL": practice_server, "RASA_AUTH_TOKEN": TOKEN, "REVIEW_SCORE_SECONDS": "1"}
     env.pop("TRACKER_DB_URL", None)
     log = workdir / "console.log"
     process = subprocess.Popen([sys.executable, "-m", "web.staff", "--host", "127.0.0.1", "--port", str(port)],
@@ -132,6 +133,19 @@ def test_inbox_counts_outcomes_and_flags_match_what_happened(console, conversati
     assert conversations["legal"] in {i["conversation_id"] for i in listed(
         console, intent="objection_no_job", outcome="HUMAN_HANDOFF", q="BOSS IS AWAY")["items"]}
     assert listed(console, q="no such words were ever said zzqx")["total"] == 0
+
+
+def test_the_inbox_shows_scores_of_conversations_nobody_opened(console, conversations):
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        item = next(i for i in listed(console, account="AC-10001")["items"]
+                    if i["conversation_id"] == conversations["dispute"])
+        if item["score"] is not None:
+            break
+        time.sleep(1)
+    assert item["score"] is not None and 0 <= item["score"] <= 100
+    anon = next(i for i in listed(console)["items"] if i["conversation_id"] == conversations["unverified"])
+    assert anon["score"] is None  # nothing verified, nothing to score against
 
 
 def test_transcript_shows_what_the_assistant_understood_and_did(console, conversations):

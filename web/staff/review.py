@@ -3,6 +3,9 @@
 Supervisors and admins only: collectors get 403, anonymous callers 401 (API) or the sign-in page. Conversations
 come from Rasa's SQL tracker store (TRACKER_DB_URL, else the tracker_store of ENDPOINTS / endpoints.yml), indexed
 incrementally by actions.conversation_index; review records live in ACCOUNTS_DB_URL. Every change is audited.
+The rubric scores the assistant's conduct in each verified conversation in the background (every
+REVIEW_SCORE_SECONDS, default 30; collector moves from the practice Rasa server at PRACTICE_RASA_URL or
+PRACTICE_RASA_PORT) and again whenever a transcript is opened.
 
 Pages
   GET  /review                                   the inbox; filters in the URL (same names as the API)
@@ -55,6 +58,9 @@ from web.staff.layout import render
 log = logging.getLogger("web.staff.review")
 
 REVIEW_KEY = web.AppKey("review_store", ReviewStore)
+SCORER_KEY = web.AppKey("review_scorer", asyncio.Task)
+SCORE_SECONDS_KEY = web.AppKey("review_score_seconds", float)
+SCORE_BATCH = 20
 CSV_COLUMNS = ("conversation_id", "started_at", "account_id", "outcome", "max_tone", "objections", "flags", "turns",
                "min_confidence", "fallbacks", "review_status", "tags", "score")
 DASHBOARD_DAYS = 30
@@ -72,35 +78,83 @@ def _who(request: web.Request) -> str:
 
 # ---------------------------------------------------------------- the assistant's own conduct, scored
 
-def score_conduct(store: ReviewStore, transcript: Transcript) -> Optional[Dict[str, Any]]:
-    """The rubric's scorecard of the assistant's conduct (the assistant is the collector); an {"error"} when it
-    cannot be scored (no verified account, or the practice model's server is not reachable)."""
-    from actions.rubric import TranscriptAccount, Turn, annotate, load_rubric
+class ScoreUnavailable(RuntimeError):
+    """The scorer or the practice model's server cannot be used right now."""
+
+
+def score_conduct(store: ReviewStore, transcript: Transcript) -> Dict[str, Any]:
+    """The rubric's scorecard of the assistant's conduct (the assistant is the collector), or {"error"} when the
+    conversation cannot be scored; raises ScoreUnavailable when the scorer cannot run now."""
     if not transcript.account_id:
         return {"error": "no account was verified in this conversation, so there is nothing to score it against"}
     with store.session() as session:
         account = session.get(AccountRow, transcript.account_id)
     if account is None:
         return {"error": f"account {transcript.account_id} is no longer in the ledger"}
-    turns = [Turn("collector" if t.speaker == "assistant" else "debtor", t.text.strip()[:4000],
-                  intent=t.intent if t.speaker == "debtor" else None) for t in transcript.turns if t.text.strip()]
     try:
         from actions.move_readers import HttpReaders, ReaderError
-        host = connect_host(bind_host())
-        practice = os.environ.get("PRACTICE_RASA_URL") or \
-            f"http://{host}:{os.environ.get('PRACTICE_RASA_PORT') or 5006}"
-        main = os.environ.get("RASA_URL") or f"http://{host}:{os.environ.get('RASA_PORT') or 5005}"
-        readers = HttpReaders(practice, main, os.environ.get("RASA_AUTH_TOKEN", ""), timeout=10)
+        from actions.rubric import TranscriptAccount, Turn, annotate, load_rubric
+    except ImportError as exc:
+        raise ScoreUnavailable(f"the rubric scorer is not available: {exc}") from exc
+    turns = [Turn("collector" if t.speaker == "assistant" else "debtor", t.text.strip()[:4000],
+                  intent=t.intent if t.speaker == "debtor" else None) for t in transcript.turns if t.text.strip()]
+    host = connect_host(bind_host())
+    practice = os.environ.get("PRACTICE_RASA_URL") or f"http://{host}:{os.environ.get('PRACTICE_RASA_PORT') or 5006}"
+    main = os.environ.get("RASA_URL") or f"http://{host}:{os.environ.get('RASA_PORT') or 5005}"
+    try:
         scorecard = load_rubric().score(
             TranscriptAccount(account.full_name, account.date_of_birth, account.balance, account.currency,
                               account.due_date, bool(account.legal_action_allowed)),
-            annotate(turns, readers))
-    except ImportError as exc:
-        return {"error": f"the rubric scorer is not available: {exc}"}
+            annotate(turns, HttpReaders(practice, main, os.environ.get("RASA_AUTH_TOKEN", ""), timeout=10)))
     except ReaderError as exc:
-        return {"error": f"could not score: {exc}"}
+        raise ScoreUnavailable(f"could not score: {exc}") from exc
     store.set_score(transcript.conversation_id, scorecard.get("score"))
     return scorecard
+
+
+def scorecard_or_error(store: ReviewStore, transcript: Transcript) -> Dict[str, Any]:
+    try:
+        return score_conduct(store, transcript)
+    except ScoreUnavailable as exc:
+        return {"error": str(exc)}
+
+
+def score_unscored(store: ReviewStore, skip: set, batch: int = SCORE_BATCH) -> int:
+    """Indexes new events, then scores up to ``batch`` verified conversations that have no score yet."""
+    store.index.refresh()
+    scored = 0
+    for conversation_id in store.unscored(batch, sorted(skip)):
+        transcript = store.index.transcript(conversation_id)
+        if transcript is None or "error" in score_conduct(store, transcript):
+            skip.add(conversation_id)
+        else:
+            scored += 1
+    return scored
+
+
+async def score_in_background(app: web.Application) -> None:
+    """Keeps the inbox's score column filled: every REVIEW_SCORE_SECONDS, scores what changed since."""
+    loop, skip = asyncio.get_running_loop(), set()
+    while True:
+        await asyncio.sleep(app[SCORE_SECONDS_KEY])
+        try:
+            await loop.run_in_executor(None, score_unscored, app[REVIEW_KEY], skip)
+        except ScoreUnavailable as exc:
+            log.info("conversations not scored this round: %s", exc)
+        except Exception:
+            log.exception("scoring conversations failed; trying again next round")
+
+
+async def start_scoring(app: web.Application) -> None:
+    app[SCORER_KEY] = asyncio.create_task(score_in_background(app))
+
+
+async def stop_scoring(app: web.Application) -> None:
+    app[SCORER_KEY].cancel()
+    try:
+        await app[SCORER_KEY]
+    except asyncio.CancelledError:
+        pass
 
 
 # ---------------------------------------------------------------- helpers
@@ -167,7 +221,7 @@ def _dashboard_range(request: web.Request):
 async def _detail(request: web.Request, conversation_id: str) -> Dict[str, Any]:
     store = _store(request)
     transcript = store.transcript(conversation_id)
-    scorecard = await asyncio.get_running_loop().run_in_executor(None, score_conduct, store, transcript)
+    scorecard = await asyncio.get_running_loop().run_in_executor(None, scorecard_or_error, store, transcript)
     return store.detail(conversation_id, scorecard)
 
 
@@ -334,7 +388,20 @@ def practice_charts(request: web.Request) -> list:
 # ---------------------------------------------------------------- wiring
 
 def setup(app: web.Application) -> None:
-    app[REVIEW_KEY] = ReviewStore(ConversationIndex())
+    raw = os.environ.get("REVIEW_SCORE_SECONDS") or "30"
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0
+    if not 0 < seconds <= 86400:
+        raise SystemExit(f"REVIEW_SCORE_SECONDS={raw!r} must be a number of seconds above 0 and at most 86400")
+    try:
+        app[REVIEW_KEY] = ReviewStore(ConversationIndex())
+    except (ValueError, OSError) as exc:
+        raise SystemExit(f"Refusing to start the staff console's review: {exc}") from None
+    app[SCORE_SECONDS_KEY] = seconds
+    app.on_startup.append(start_scoring)
+    app.on_cleanup.append(stop_scoring)
     app.router.add_get("/review", inbox_page)
     app.router.add_get("/review/export.csv", export_csv)
     app.router.add_get("/review/dashboard", dashboard_page)
