@@ -44,10 +44,6 @@ def database_url() -> str:
     return os.environ.get("ACCOUNTS_DB_URL") or DEFAULT_DB_URL
 
 
-def is_default_database(url: str) -> bool:
-    return url == DEFAULT_DB_URL
-
-
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     """One engine per URL, with every table below created on first use."""
