@@ -445,27 +445,32 @@ class ReviewStore:
             return round(100 * sum(1 for i in items if test(i)) / len(items), 1) if items else 0.0
 
         stops = [f for f in self.vocabulary.flags if f != HANDOFF_FLAG]
+        tone_labels = list(self.vocabulary.tones) + ["none"]
+        day_labels, by_day = list(days), list(days.values())
+        promise_rate = [rate(items, lambda i: i.outcome in COMMITTED) for items in by_day]
+        handoffs = [sum(1 for i in items if HANDOFF_FLAG in split_members(i.flags)) for items in by_day]
+        fallback_rate = [round(100 * sum(i.fallbacks for i in items) / max(1, sum(i.turns for i in items)), 1)
+                         for items in by_day]
         return {
             "from": start.isoformat(), "to": end.isoformat(), "total": len(rows),
             "charts": [
-                chart("per_day", "Day", "Conversations per day", "bar", list(days), {"Conversations": list(per_day.values())}),
-                chart("outcomes", "Outcome", "Outcomes", "bar", sorted(outcomes), {"Conversations": [
-                    outcomes[o] for o in sorted(outcomes)]}),
-                chart("promise_rate", "Day", "Promise-to-pay rate (%)", "line", list(days), {"Promise-to-pay rate (%)": [
-                    rate(items, lambda i: i.outcome in COMMITTED) for items in days.values()]}),
+                chart("per_day", "Day", "Conversations per day", "bar", day_labels,
+                      {"Conversations": list(per_day.values())}),
+                chart("outcomes", "Outcome", "Outcomes", "bar", sorted(outcomes),
+                      {"Conversations": [outcomes[o] for o in sorted(outcomes)]}),
+                chart("promise_rate", "Day", "Promise-to-pay rate (%)", "line", day_labels,
+                      {"Promise-to-pay rate (%)": promise_rate}),
                 chart("promises", "Promise status", "Promises kept versus broken", "bar", ["kept", "broken", "open"],
                       {"Promises": [promises["kept"], promises["broken"], promises["open"]]}),
                 chart("stops", "Flag", "Disputes, stop requests and hardship", "bar", stops,
                       {"Conversations": [flags[f] for f in stops]}),
-                chart("handoffs", "Day", "Hand-offs to a person", "bar", list(days), {"Hand-offs": [
-                    sum(1 for i in items if HANDOFF_FLAG in split_members(i.flags)) for items in days.values()]}),
-                chart("fallback_rate", "Day", "Fallback rate (% of debtor messages)", "line", list(days), {"Fallback rate (%)": [
-                    round(100 * sum(i.fallbacks for i in items) / max(1, sum(i.turns for i in items)), 1)
-                    for items in days.values()]}),
+                chart("handoffs", "Day", "Hand-offs to a person", "bar", day_labels, {"Hand-offs": handoffs}),
+                chart("fallback_rate", "Day", "Fallback rate (% of debtor messages)", "line", day_labels,
+                      {"Fallback rate (%)": fallback_rate}),
                 chart("intents", "Intent", "Intents (conversations in which each was seen)", "bar",
                       [i for i, _ in intents.most_common()], {"Conversations": [n for _, n in intents.most_common()]}),
-                chart("tones", "Tone", "Highest tone reached", "bar", list(self.vocabulary.tones) + ["none"],
-                      {"Conversations": [tones[t] for t in list(self.vocabulary.tones) + ["none"]]}),
+                chart("tones", "Tone", "Highest tone reached", "bar", tone_labels,
+                      {"Conversations": [tones[t] for t in tone_labels]}),
             ]}
 
 

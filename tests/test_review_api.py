@@ -104,6 +104,12 @@ def call(console, method: str, path: str, role: str = "supervisor", **kwargs) ->
     return requests.request(method, console["url"] + path, headers=headers, timeout=60, **kwargs)
 
 
+def make(target: str, out: Path, env: Dict[str, str]) -> None:
+    """``make <target> OUT=<out>`` as a person runs it (the set-up is taken as done: tests never reinstall)."""
+    subprocess.run(["make", "-s", "-o", "setup", "-o", ".venv/.stamp-deps", target, f"OUT={out}"], cwd=ROOT, env=env,
+                   check=True)
+
+
 def listed(console, **filters) -> Dict:
     response = call(console, "GET", "/api/conversations", params=filters)
     assert response.status_code == 200, response.text
@@ -188,7 +194,8 @@ def test_review_status_tags_notes_flags_corrections_and_stories(console, convers
     assert call(console, "POST", f"/api/conversations/{cid}/tags", json={"remove": ["dispute"]}).json()["tags"] == [
         "<b>bold</b>"]
     assert [i["conversation_id"] for i in listed(console, tag="<b>bold</b>")["items"]] == [cid]
-    assert call(console, "POST", f"/api/conversations/{cid}/notes", json={"text": "check the recording"}).status_code == 201
+    note = call(console, "POST", f"/api/conversations/{cid}/notes", json={"text": "check the recording"})
+    assert note.status_code == 201
     detail = call(console, "GET", f"/api/conversations/{cid}").json()
     assert detail["notes"][0]["text"] == "check the recording" and detail["notes"][0]["author"] == "sup-review"
     dispute_message = next(t for t in detail["turns"] if t["speaker"] == "debtor" and "dispute" in t["text"])
@@ -207,8 +214,8 @@ def test_review_status_tags_notes_flags_corrections_and_stories(console, convers
 
     env = {**console["env"]}
     out, stories = tmp_path / "corrections.yml", tmp_path / "stories.yml"
-    subprocess.run(["make", "-s", "-o", "setup", "-o", ".venv/.stamp-deps", "export-annotations", f"OUT={out}"], cwd=ROOT, env=env, check=True)
-    subprocess.run(["make", "-s", "-o", "setup", "-o", ".venv/.stamp-deps", "export-test-stories", f"OUT={stories}"], cwd=ROOT, env=env, check=True)
+    make("export-annotations", out, env)
+    make("export-test-stories", stories, env)
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
     examples = RasaYAMLReader().reads(out.read_text()).intent_examples
     assert (dispute_message["text"], "refuse_to_pay") in {(m.get("text"), m.get("intent")) for m in examples}
@@ -374,8 +381,7 @@ def test_a_supervisor_filters_reviews_tags_corrects_and_reads_the_dashboard(page
     expect(page.locator("li.turn.debtor", has_text="my boss is away").locator("strong.corrected")).to_have_text(
         "objection_signatory_left")
     out = tmp_path / "corrections.yml"
-    subprocess.run(["make", "-s", "-o", "setup", "-o", ".venv/.stamp-deps", "export-annotations", f"OUT={out}"],
-                   cwd=ROOT, env=console["env"], check=True)
+    make("export-annotations", out, console["env"])
     exported = out.read_text()
     assert "- intent: objection_signatory_left" in exported and "- my boss is away" in exported
 

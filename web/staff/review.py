@@ -336,7 +336,7 @@ async def conversation_page(request: web.Request) -> web.Response:
     return render(request, "review_conversation.html", title=f"Conversation {conversation['conversation_id']}",
                   c=conversation, statuses=REVIEW_STATUSES, intents=[
                       i for i in _store(request).vocabulary.intents if i != "nlu_fallback"],
-                  done=request.query.get("done", ""), back=request.query.get("back", ""))
+                  done=request.query.get("done", ""))
 
 
 @require_page("supervisor")
