@@ -526,7 +526,10 @@ class _Conversation:
         account, creditor = self.account, self.rubric.creditor
         reads_back = next((c for c in self.rubric.criteria if c.rule == "reads_back"), None)
         agreed_at = self._agreement(reads_back.moves("agreed_to")) if reads_back else None
-        day = self._date_in(self.turns[agreed_at].text) if agreed_at is not None else None
+        day = None
+        if agreed_at is not None:  # the date the debtor agreed to, else the one the collector proposed
+            proposal = next((t.text for t in reversed(self.turns[:agreed_at]) if t.speaker == "collector"), "")
+            day = self._date_in(self.turns[agreed_at].text) or self._date_in(proposal)
         return {"assistant_name": creditor.assistant_name, "creditor_name": creditor.creditor_name,
                 "name": account.full_name, "disclosure": creditor.collection_disclosure,
                 "amount": format_money(account.balance, account.currency),

@@ -67,6 +67,7 @@ def good_collector_lines(card):
         "of birth?",
         "Thank you. I have to tell you this is an attempt to collect a debt, and any information obtained will be "
         "used for that purpose.",
+        f"Your balance with us is {amount}.",
         f"I understand, that sounds like a difficult situation. Under our agreement the {amount} was due on {due}. "
         f"Could you pay the full amount on {pay_on}?",
         f"So just to confirm: {amount} on {pay_on}. Is that right?",
@@ -122,10 +123,13 @@ def test_a_whole_session_is_played_scored_and_kept_in_the_collectors_history(run
     scored = cara.post(f"/api/practice/sessions/{sid}/finish")
     assert scored.status_code == 200, scored.text
     card_json = scored.json()
-    assert card_json["auto_fail"] == [] and card_json["passed"] is True, json.dumps(card_json, indent=1)
-    assert card_json["score"] >= 90
-    assert [c["id"] for c in card_json["criteria"]][0] == "identify_self_and_creditor"
     said = good_collector_lines(card)
+    assert card_json["auto_fail"] == [] and card_json["passed"] is True, json.dumps(card_json, indent=1)
+    assert card_json["score"] == 100, json.dumps(card_json, indent=1)
+    read_back = next(c for c in card_json["criteria"] if c["id"] == "read_back_commitment")
+    pay_on = format_day(date.fromisoformat(TODAY) + timedelta(days=5))
+    assert read_back["evidence"] == said[4] and pay_on in read_back["model_answer"]
+    assert [c["id"] for c in card_json["criteria"]][0] == "identify_self_and_creditor"
     assert next(c for c in card_json["criteria"] if c["id"] == "identify_self_and_creditor")["evidence"] == said[0]
 
     again = cara.post(f"/api/practice/sessions/{sid}/finish")
