@@ -124,7 +124,11 @@ def fill_tracker(url: str, conversations: int, seed: int = 2026) -> int:
 
 
 def run(conversations: int = 10000, repeats: int = 20, workdir: Path = None) -> Dict[str, Any]:
-    workdir = Path(workdir or tempfile.mkdtemp(prefix="review-bench-"))
+    """Fills, indexes and measures in ``workdir`` (a temporary folder, removed afterwards, when None)."""
+    if workdir is None:
+        with tempfile.TemporaryDirectory(prefix="review-bench-") as temporary:
+            return run(conversations, repeats, Path(temporary))
+    workdir = Path(workdir)
     tracker_url, accounts_url = f"sqlite:///{workdir / 'tracker.db'}", f"sqlite:///{workdir / 'accounts.db'}"
     started = time.perf_counter()
     events = fill_tracker(tracker_url, conversations)
