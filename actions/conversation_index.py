@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 import yaml
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import OperationalError
 
 from actions.escalation import EscalationPolicy
 from actions.models import ReviewConversationRow, ReviewIndexStateRow, database_url, sessions_for
@@ -235,7 +236,11 @@ class TrackerEvents:
         self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
 
     def exists(self) -> bool:
-        return inspect(self.engine).has_table("events")
+        """False until Rasa has created its table (or even its SQLite file: nobody has talked to it yet)."""
+        try:
+            return inspect(self.engine).has_table("events")
+        except OperationalError:
+            return False
 
     def newest_id(self) -> int:
         if not self.exists():

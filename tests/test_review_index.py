@@ -49,3 +49,9 @@ def test_summaries_follow_the_events(tmp_path):
     assert legal["total"] and all(i["max_tone"] == "legal" for i in legal["items"])
     flagged = store.inbox(InboxFilter(flag="DISPUTE"))
     assert flagged["total"] and all("DISPUTE" in i["flags"] and i["outcome"] == "DISPUTE" for i in flagged["items"])
+
+
+def test_an_empty_inbox_before_anyone_has_talked_to_the_assistant(tmp_path):
+    index = ConversationIndex(f"sqlite:///{tmp_path / 'not-yet' / 'tracker.db'}", f"sqlite:///{tmp_path / 'a.db'}")
+    assert index.refresh() == 0
+    assert ReviewStore(index).inbox(InboxFilter()) == {"total": 0, "page": 1, "page_size": 50, "items": []}
