@@ -429,8 +429,10 @@ class _Conversation:
         return Verdict(True, evidence)
 
     def _rule_negotiates(self, criterion: Criterion) -> Verdict:
-        if not self.negotiating:
+        if self.stop_at is not None:
             return Verdict(True)
+        if self.identity_at is None:  # never got as far as negotiating
+            return Verdict(False)
         found = self._first_doing(criterion.moves(), self.identity_at)
         return Verdict(found is not None, found.text if found else None)
 

@@ -170,7 +170,14 @@ def test_stating_the_debt_before_the_date_of_birth_fails_outright(rubric):
 def test_identity_means_the_date_of_birth_on_the_account(rubric):
     wrong = [t if t.text != "14 March 1979" else d("1 January 1970", "provide_dob") for t in GOOD]
     card = score(rubric, wrong)
-    assert "verify_before_disclosure" in failing(card)
+    assert failing(card) == ["verify_before_disclosure", "restate_amount_and_date", "concrete_next_step",
+                             "dated_commitment"]
+
+
+def test_a_conversation_that_never_reaches_negotiation_does_not_score_full_marks(rubric):
+    card = score(rubric, GOOD[:2])
+    assert failing(card) == ["restate_amount_and_date", "concrete_next_step", "dated_commitment"]
+    assert card["score"] == 67 and card["passed"] is False and card["auto_fail"] == []
 
 
 def test_an_unacknowledged_objection_fails_with_the_reply_quoted_and_the_script_as_model_answer(rubric):
