@@ -180,7 +180,15 @@ def test_the_page_fits_a_phone_and_works_by_keyboard(running, open_page):
     scenario = load_scenarios()[SCENARIO]
     page = open_page(PHONE)
     sign_in(page, running.console.url, "colin")
-    page.get_by_role("button", name=f"Start {scenario.title}").click()
+    only = [s for s in load_scenarios().values() if scenario.objections[0] in s.objections and
+            s.difficulty == scenario.difficulty]
+    page.locator("#filter-objection").select_option(scenario.objections[0])
+    page.locator("#filter-difficulty").select_option(scenario.difficulty)
+    expect(page.locator("#scenario-count")).to_have_text(f"{len(only)} of {len(load_scenarios())} scenarios")
+    assert only == [scenario]
+    page.get_by_role("button", name="Surprise me").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#session-title")).to_have_text(scenario.title)
     expect(page.locator("#log .msg.debtor").first).to_be_visible()
     say(page, "Hello, this is Sam from Northwind Supplies.")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
