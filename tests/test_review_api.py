@@ -306,7 +306,7 @@ def test_dashboard_figures(console, conversations):
     data = call(console, "GET", "/api/dashboard", params={"from": "2026-01-01", "to": "2026-12-31"}).json()
     charts = {c["id"]: c for c in data["charts"]}
     assert {"per_day", "outcomes", "promise_rate", "promises", "stops", "handoffs", "fallback_rate", "intents",
-            "tones"} <= set(charts)
+            "tones", "practice_per_collector", "practice_per_criterion"} == set(charts)
     assert sum(charts["per_day"]["series"][0]["values"]) == data["total"] >= 3
     outcomes = dict(zip(charts["outcomes"]["labels"], charts["outcomes"]["series"][0]["values"]))
     assert outcomes["HUMAN_HANDOFF"] >= 1 and outcomes["DISPUTE"] >= 1
@@ -388,7 +388,7 @@ def test_a_supervisor_filters_reviews_tags_corrects_and_reads_the_dashboard(page
     page.goto(f"{url}/review/dashboard?from=2026-01-01&to=2026-12-31")
     canvases = page.locator("canvas.chart")
     expect(canvases.first).to_be_visible()
-    assert canvases.count() >= 9
+    assert canvases.count() == 11
     for index in range(canvases.count()):
         canvas = canvases.nth(index)
         expect(canvas).to_have_attribute("data-rendered", "yes")

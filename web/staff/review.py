@@ -49,11 +49,14 @@ from aiohttp import web
 
 from actions.conversation_index import ConversationIndex, Transcript
 from actions.models import AccountRow
-from actions.review_store import REVIEW_STATUSES, InboxFilter, ReviewError, ReviewStore, chart
+from actions.move_readers import HttpReaders, ReaderError
+from actions.review_store import REVIEW_STATUSES, InboxFilter, ReviewError, ReviewStore
+from actions.rubric import TranscriptAccount, Turn, annotate, load_rubric
 from launcher.components import connect_host
 from launcher.environment import bind_host
 from web.staff.auth import PageError, audit, current_user, json_error, require_api, require_page, see_other
 from web.staff.layout import render
+from web.staff.practice import pass_rates
 
 log = logging.getLogger("web.staff.review")
 
@@ -91,11 +94,6 @@ def score_conduct(store: ReviewStore, transcript: Transcript) -> Dict[str, Any]:
         account = session.get(AccountRow, transcript.account_id)
     if account is None:
         return {"error": f"account {transcript.account_id} is no longer in the ledger"}
-    try:
-        from actions.move_readers import HttpReaders, ReaderError
-        from actions.rubric import TranscriptAccount, Turn, annotate, load_rubric
-    except ImportError as exc:
-        raise ScoreUnavailable(f"the rubric scorer is not available: {exc}") from exc
     turns = [Turn("collector" if t.speaker == "assistant" else "debtor", t.text.strip()[:4000],
                   intent=t.intent if t.speaker == "debtor" else None) for t in transcript.turns if t.text.strip()]
     host = connect_host(bind_host())
@@ -218,6 +216,14 @@ def _dashboard_range(request: web.Request):
     return start, end
 
 
+def _dashboard(request: web.Request) -> Dict[str, Any]:
+    """The live conversations' figures, then the practice pass rate per collector and per criterion."""
+    start, end = _dashboard_range(request)
+    data = _store(request).dashboard(start, end)
+    data["charts"] += pass_rates(start, end)
+    return data
+
+
 async def _detail(request: web.Request, conversation_id: str) -> Dict[str, Any]:
     store = _store(request)
     transcript = store.transcript(conversation_id)
@@ -286,8 +292,7 @@ def _api_action(what: str, with_message: bool = False):
 @require_api("supervisor")
 @api_errors
 async def api_dashboard(request: web.Request) -> web.Response:
-    start, end = _dashboard_range(request)
-    return web.json_response(_store(request).dashboard(start, end))
+    return web.json_response(_dashboard(request))
 
 
 # ---------------------------------------------------------------- pages
@@ -362,27 +367,9 @@ async def conversation_form(request: web.Request) -> web.StreamResponse:
 @require_page("supervisor")
 @page_errors
 async def dashboard_page(request: web.Request) -> web.Response:
-    start, end = _dashboard_range(request)
-    data = _store(request).dashboard(start, end)
-    practice = practice_charts(request)
-    return render(request, "review_dashboard.html", title="Dashboard", data=data,
-                  charts=data["charts"] + practice, start=start.isoformat(), end=end.isoformat())
-
-
-PRACTICE_CHARTS = (("practice_per_collector", "Collector", "Practice pass rate per collector (%)"),
-                   ("practice_per_criterion", "Criterion", "Practice pass rate per criterion (%)"))
-
-
-def practice_charts(request: web.Request) -> list:
-    """Practice pass rate per collector and per criterion: ``web.staff.practice.pass_rates(start, end)`` gives
-    them as chart dicts once practice sessions are recorded; until then the two charts are empty."""
-    start, end = _dashboard_range(request)
-    try:
-        from web.staff.practice import pass_rates  # type: ignore[attr-defined]
-    except ImportError:
-        return [chart(key, label_name, title, "bar", [], {"Pass rate (%)": []})
-                for key, label_name, title in PRACTICE_CHARTS]
-    return pass_rates(start, end)
+    data = _dashboard(request)
+    return render(request, "review_dashboard.html", title="Dashboard", data=data, charts=data["charts"],
+                  start=data["from"], end=data["to"])
 
 
 # ---------------------------------------------------------------- wiring
