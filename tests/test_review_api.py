@@ -9,7 +9,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Dict
+from typing import Dict, List
 
 import pytest
 import requests
@@ -43,8 +43,11 @@ def conversations(stack) -> Dict[str, str]:
     dispute = converse(stack, "rv-dispute", "hi", "my account is AC-10001", "born 14 June 1985",
                        "I dispute this debt, I don't owe you anything")
     assert stack.slots(dispute)["compliance_flag"] == "DISPUTE"
+    promise = converse(stack, "rv-promise", "hi", "my account is AC-10023", "born 12 April 1980",
+                       "I'll pay next month", "I can pay 300 on Friday", "yes")
+    assert stack.slots(promise)["outcome"] == "PROMISE_TO_PAY"
     unverified = converse(stack, "rv-anon", "hi", "what is the weather like on mars")
-    return {"legal": legal, "dispute": dispute, "unverified": unverified}
+    return {"legal": legal, "dispute": dispute, "promise": promise, "unverified": unverified}
 
 
 @pytest.fixture(scope="session")
@@ -116,41 +119,63 @@ def listed(console, **filters) -> Dict:
     return response.json()
 
 
+def every_item(console, **filters) -> List[Dict]:
+    """Every page of a view (other tests share the stack, so ours need not be on the first page)."""
+    items, page = [], 1
+    while True:
+        found = listed(console, page=str(page), **filters)
+        items += found["items"]
+        if len(items) >= found["total"] or not found["items"]:
+            return items
+        page += 1
+
+
+def ids(items) -> List[str]:
+    return [item["conversation_id"] for item in items]
+
+
 def test_inbox_counts_outcomes_and_flags_match_what_happened(console, conversations):
     everything = listed(console)
-    ours = {item["conversation_id"]: item for item in everything["items"]}
-    assert set(conversations.values()) <= set(ours)
-    assert everything["total"] >= 3
+    assert everything["total"] >= 4
+    ours = {item["conversation_id"]: item for item in every_item(console)}
+    assert set(conversations.values()) <= set(ours) and len(ours) == everything["total"]
     legal, dispute, anon = (ours[conversations[k]] for k in ("legal", "dispute", "unverified"))
     assert (legal["account_id"], legal["outcome"], legal["max_tone"]) == ("AC-10004", "HUMAN_HANDOFF", "legal")
     assert legal["flags"] == ["HUMAN_HANDOFF"] and legal["turns"] == 7
     assert set(legal["objections"]) == {"objection_next_month", "objection_no_job", "objection_boss_absent"}
     assert (dispute["account_id"], dispute["outcome"], dispute["flags"]) == ("AC-10001", "DISPUTE", ["DISPUTE"])
     assert anon["account_id"] is None and anon["outcome"] == "NO_COMMITMENT" and anon["flags"] == []
+    promise = ours[conversations["promise"]]
+    assert (promise["account_id"], promise["outcome"], promise["flags"]) == ("AC-10023", "PROMISE_TO_PAY", [])
+    promised = every_item(console, outcome="PROMISE_TO_PAY", account="AC-10023")
+    assert conversations["promise"] in ids(promised)
+    assert all(i["outcome"] == "PROMISE_TO_PAY" and i["account_id"] == "AC-10023" for i in promised)
     assert all(0 < item["min_confidence"] <= 1 for item in (legal, dispute, anon))
     assert [i["started_at"] for i in everything["items"]] == sorted((i["started_at"] for i in everything["items"]),
                                                                    reverse=True)
     assert console["practice_session"] not in ours  # practice sessions share the store but are not live
     assert call(console, "GET", f"/api/conversations/{console['practice_session']}").status_code == 404
-    assert conversations["legal"] in {i["conversation_id"] for i in listed(console, tone="legal")["items"]}
-    assert conversations["dispute"] not in {i["conversation_id"] for i in listed(console, tone="legal")["items"]}
-    assert [i["conversation_id"] for i in listed(console, flag="DISPUTE", account="AC-10001")["items"]] == [
-        conversations["dispute"]]
-    assert conversations["legal"] in {i["conversation_id"] for i in listed(
-        console, intent="objection_no_job", outcome="HUMAN_HANDOFF", q="BOSS IS AWAY")["items"]}
+    legal_tone = every_item(console, tone="legal")
+    assert conversations["legal"] in ids(legal_tone) and conversations["dispute"] not in ids(legal_tone)
+    assert all(i["max_tone"] == "legal" for i in legal_tone)
+    disputes = every_item(console, flag="DISPUTE", account="AC-10001")
+    assert conversations["dispute"] in ids(disputes)
+    assert all("DISPUTE" in i["flags"] and i["account_id"] == "AC-10001" for i in disputes)
+    assert conversations["legal"] in ids(every_item(console, intent="objection_no_job", outcome="HUMAN_HANDOFF",
+                                                    q="BOSS IS AWAY"))
     assert listed(console, q="no such words were ever said zzqx")["total"] == 0
 
 
 def test_the_inbox_shows_scores_of_conversations_nobody_opened(console, conversations):
     deadline = time.time() + 180
     while time.time() < deadline:
-        item = next(i for i in listed(console, account="AC-10001")["items"]
+        item = next(i for i in every_item(console, account="AC-10001")
                     if i["conversation_id"] == conversations["dispute"])
         if item["score"] is not None:
             break
         time.sleep(1)
     assert item["score"] is not None and 0 <= item["score"] <= 100
-    anon = next(i for i in listed(console)["items"] if i["conversation_id"] == conversations["unverified"])
+    anon = next(i for i in every_item(console) if i["conversation_id"] == conversations["unverified"])
     assert anon["score"] is None  # nothing verified, nothing to score against
 
 
@@ -179,7 +204,7 @@ def test_transcript_shows_what_the_assistant_understood_and_did(console, convers
     assert by_id["identify_self_and_creditor"]["passed"] and "Northwind" in by_id["identify_self_and_creditor"][
         "evidence"]
     assert by_id["verify_before_disclosure"]["passed"]
-    listed_score = next(i for i in listed(console, account="AC-10004")["items"]
+    listed_score = next(i for i in every_item(console, account="AC-10004")
                         if i["conversation_id"] == conversations["legal"])["score"]
     assert listed_score == scorecard["score"]
 
@@ -188,12 +213,12 @@ def test_review_status_tags_notes_flags_corrections_and_stories(console, convers
     cid = conversations["dispute"]
     assert call(console, "POST", f"/api/conversations/{cid}/review", json={"status": "saved_for_later"}).json()[
         "review_status"] == "saved_for_later"
-    assert cid in {i["conversation_id"] for i in listed(console, status="saved_for_later")["items"]}
+    assert cid in ids(every_item(console, status="saved_for_later"))
     tags = call(console, "POST", f"/api/conversations/{cid}/tags", json={"add": ["<b>bold</b>", "dispute"]}).json()
     assert tags["tags"] == ["<b>bold</b>", "dispute"]
     assert call(console, "POST", f"/api/conversations/{cid}/tags", json={"remove": ["dispute"]}).json()["tags"] == [
         "<b>bold</b>"]
-    assert [i["conversation_id"] for i in listed(console, tag="<b>bold</b>")["items"]] == [cid]
+    assert ids(every_item(console, tag="<b>bold</b>")) == [cid]
     note = call(console, "POST", f"/api/conversations/{cid}/notes", json={"text": "check the recording"})
     assert note.status_code == 201
     detail = call(console, "GET", f"/api/conversations/{cid}").json()
@@ -312,6 +337,13 @@ def test_dashboard_figures(console, conversations):
     assert outcomes["HUMAN_HANDOFF"] >= 1 and outcomes["DISPUTE"] >= 1
     stops = dict(zip(charts["stops"]["labels"], charts["stops"]["series"][0]["values"]))
     assert stops["DISPUTE"] >= 1
+    promises = dict(zip(charts["promises"]["labels"], charts["promises"]["series"][0]["values"]))
+    assert promises["open"] >= 1  # the promise made in the fixture, not yet due
+    commitment = call(console, "GET", f"/api/conversations/{conversations['promise']}").json()
+    changes = [c for t in commitment["turns"] for c in t["slot_changes"]]
+    assert {"slot": "commitment", "value": "promise"} in changes
+    assert {"slot": "outcome", "value": "PROMISE_TO_PAY"} in changes
+    assert commitment["recorded_outcome"]["promise_amount"] == "300.00"
 
 
 # ---------------------------------------------------------------- in real Chromium
