@@ -86,10 +86,11 @@ class Component:
 
 
 def rasa_server(model: str, credentials: str) -> Command:
-    """``rasa run`` of ``model`` with the HTTP API behind RASA_AUTH_TOKEN and the shared endpoints file."""
+    """``rasa run`` of ``model`` with the HTTP API behind RASA_AUTH_TOKEN and the shared endpoints file, started
+    through launcher.rasa_server so the pinned patches of launcher/rasa_patches.py apply."""
     def command(ctx: Context, port: int) -> List[str]:
-        return [ctx.rasa, "run", "--model", model, "--credentials", credentials, "--endpoints", str(ctx.endpoints),
-                "--interface", ctx.host, "--port", str(port),
+        return [ctx.python, "-m", "launcher.rasa_server", "run", "--model", model, "--credentials", credentials,
+                "--endpoints", str(ctx.endpoints), "--interface", ctx.host, "--port", str(port),
                 "--enable-api", "--auth-token", ctx.env["RASA_AUTH_TOKEN"]]
     return command
 

@@ -46,6 +46,8 @@ class Stack:
     processes: List[subprocess.Popen] = field(default_factory=list)
     env: Dict[str, str] = field(default_factory=dict)
     named: Dict[str, subprocess.Popen] = field(default_factory=dict)
+    # the model the Rasa server loads; STACK_RASA_MODEL points tests and benchmarks at an experimental one
+    model: str = field(default_factory=lambda: os.environ.get("STACK_RASA_MODEL") or "models/current.tar.gz")
 
     @property
     def rasa_url(self) -> str:
@@ -65,7 +67,10 @@ class Stack:
 
     def _spawn(self, name: str, ctx: Context) -> subprocess.Popen:
         log = self.workdir / f"{name}.log"
-        process = processes.spawn(component(name).command(ctx, ctx.ports[name]), self.env, log)
+        args = component(name).command(ctx, ctx.ports[name])
+        if name == "rasa":
+            args[args.index("--model") + 1] = self.model
+        process = processes.spawn(args, self.env, log)
         process.log = log  # type: ignore[attr-defined]
         self.processes.append(process)
         self.named[name] = process
