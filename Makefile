@@ -131,8 +131,10 @@ export-test-stories: setup
 # ---------------------------------------------------------------- rubric and scoring (policy/rubric.yml)
 .PHONY: score-transcript
 
-score-transcript: $(MODEL) practice-model
+# The usage is checked before anything is built; both models are brought up to date, then the file is scored.
+score-transcript:
 	@[ -n "$(FILE)" ] || { echo "usage: make score-transcript FILE=path/to/transcript.json"; exit 2; }
+	@$(MAKE) --no-print-directory $(MODEL) practice-model
 	@$(PY) -m commands.score_transcript "$(FILE)"
 
 # ---------------------------------------------------------------- practice debtor (practice/, actions/practice/)
