@@ -58,9 +58,19 @@ def plain_parse(parse_data: Dict[str, Any], text: str, nlu_text: str) -> Dict[st
     return parsed
 
 
+def no_reply_text() -> str:
+    """What the debtor reads when a message produced no answer at all (the action server down or an action
+    failing): policy/messages.yml's something_went_wrong, never silence."""
+    from actions.creditor import load_creditor
+    from actions.messages import MessageCatalogue
+    return MessageCatalogue.from_yaml().render("something_went_wrong",
+                                               support_phone=load_creditor().support_phone)["text"]
+
+
 class GuardedRestInput(RestInput):
     def __init__(self, commands: Optional[CommandList] = None) -> None:
         self.commands = commands or CommandList.load()
+        self.no_reply = no_reply_text()
 
     @classmethod
     def name(cls) -> Text:
@@ -102,6 +112,9 @@ class GuardedRestInput(RestInput):
                 log.error("Timed out handling a message: %r", copy.deepcopy(text)[:80])
             except Exception:
                 log.exception("Failed to handle a message: %r", copy.deepcopy(text)[:80])
+            if not collector.messages:
+                log.error("No reply to a message (is the action server down?); the debtor is asked to try again")
+                await collector.send_text_message(incoming["sender"], self.no_reply)
             return response.json(collector.messages)
 
         return webhook
