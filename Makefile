@@ -155,3 +155,16 @@ practice-validate: setup
 	$(RASA) data validate --fail-on-warnings $(PRACTICE_RASA_ARGS)
 
 run test: practice-model
+
+# ---------------------------------------------------------------- scaled layout (launcher/scaled.py, issue 11)
+.PHONY: run-scaled soak scaled-services
+
+# Debian's postgresql, redis-server and haproxy, installed when missing (they run on loopback, data in var/services/).
+scaled-services: setup
+	@$(PY) -m launcher.services --install
+
+run-scaled: $(MODEL) scaled-services staff-assets practice-model
+	@$(PY) -m launcher.scaled
+
+soak: $(MODEL) scaled-services
+	$(PY) -m benchmarks.soak

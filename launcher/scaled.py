@@ -101,6 +101,15 @@ def haproxy_config(bind: str, port: int, servers: Sequence[Tuple[str, str]],
     return "\n".join(lines) + "\n"
 
 
+COMPOSE_HAPROXY = ROOT / "docker" / "haproxy.cfg"
+
+
+def compose_haproxy_config() -> str:
+    """docker/haproxy.cfg: the same balancer for docker-compose.yml, finding up to MAX_REPLICAS `rasa` replicas
+    through Docker's DNS (tests/test_scaled_compose.py checks the file is this)."""
+    return haproxy_config("0.0.0.0", 5005, [], template=("rasa", MAX_REPLICAS, "rasa:5005"))
+
+
 def load_balancer(config_dir: Path, replicas: int) -> Command:
     """HAProxy in the foreground, its configuration written from the replicas' ports each time it starts."""
     def command(ctx: Context, port: int) -> List[str]:
