@@ -2,8 +2,9 @@
 
 The load generator is asyncio + aiohttp against 127.0.0.1 only. ``concurrency`` conversations run at
 once; each is one debtor typing a message and waiting for the answer before the next one, with a fresh
-sender id: greet, account reference, date of birth, then 3 objections. Every loop is bounded by a count
-and by a deadline.
+sender id: greet, account reference, date of birth, then 3 objections (a long conversation goes on with
+objections up to LONG_TURNS messages, to show how a turn's cost grows with the conversation). Every loop is
+bounded by a count and by a deadline.
 """
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ OBJECTIONS = [
     "finance only pays suppliers on the 25th",
 ]
 REQUEST_TIMEOUT = 60.0
+SHORT_TURNS = 6
+LONG_TURNS = 22  # past turn 20, the turn compared with turn 2
 
 
 def demo_accounts() -> List[Dict[str, str]]:
@@ -42,10 +45,11 @@ def _dob_words(iso: str) -> str:
     return f"{day.day} {day.strftime('%B')} {day.year}"
 
 
-def conversation_script(index: int, accounts: List[Dict[str, str]]) -> Tuple[List[str], str]:
-    """The messages of conversation ``index`` and the currency code its verified reply should show."""
+def conversation_script(index: int, accounts: List[Dict[str, str]],
+                        turns: int = SHORT_TURNS) -> Tuple[List[str], str]:
+    """The ``turns`` messages of conversation ``index`` and the currency code its verified reply should show."""
     account = accounts[index % len(accounts)]
-    objections = [OBJECTIONS[(index + k) % len(OBJECTIONS)] for k in range(3)]
+    objections = [OBJECTIONS[(index + k) % len(OBJECTIONS)] for k in range(max(turns - 3, 0))]
     return (["hello", f"my account is {account['account_id']}",
              f"I was born on {_dob_words(account['date_of_birth'])}", *objections], account["currency"])
 
@@ -116,16 +120,18 @@ async def _count_verified(session: aiohttp.ClientSession, base_url: str, senders
 
 
 async def _run_level(kind: str, base_url: str, concurrency: int, conversations: int, deadline_s: float,
-                     accounts: List[Dict[str, str]], offset: int, roots: Dict[str, int]) -> Dict:
+                     accounts: List[Dict[str, str]], offset: int, roots: Dict[str, int],
+                     turns: int = SHORT_TURNS) -> Dict:
     url = f"{base_url}/webhooks/rest/webhook" if kind == "webhook" else f"{base_url}/model/parse"
     latencies: List[float] = []
+    by_turn: Dict[int, List[float]] = {}
     errors: Dict[str, int] = {}
     state = {"empty": 0, "next": 0, "messages": 0, "timed_out": 0}
     senders: List[str] = []
     deadline = time.monotonic() + deadline_s
 
     async def one_conversation(session: aiohttp.ClientSession, index: int) -> None:
-        script, _ = conversation_script(offset + index, accounts)
+        script, _ = conversation_script(offset + index, accounts, turns)
         sender = f"bench-{uuid.uuid4().hex[:16]}"
         senders.append(sender)
         for step, text in enumerate(script):
@@ -139,6 +145,7 @@ async def _run_level(kind: str, base_url: str, concurrency: int, conversations: 
                 errors[error] = errors.get(error, 0) + 1
                 continue
             latencies.append(elapsed)
+            by_turn.setdefault(step + 1, []).append(elapsed)
             if kind == "webhook":
                 replies = " ".join(r.get("text", "") for r in body or [] if isinstance(r, dict))
                 if not replies.strip():
@@ -182,6 +189,7 @@ async def _run_level(kind: str, base_url: str, concurrency: int, conversations: 
         "p99_ms": _ms(_percentile(latencies, 99)), "mean_ms": _ms(statistics.mean(latencies) if latencies else None),
         "cpu_cores": cpu, "machine_busy_cores": procstat.busy_cores(machine_before, machine_after),
         "peak_rss_mb_sampled": dict(sampler.peak_rss),
+        "p50_ms_by_turn": {turn: _ms(_percentile(values, 50)) for turn, values in sorted(by_turn.items())},
     }
 
 
@@ -219,14 +227,32 @@ def summarise_repeats(runs: List[Dict]) -> Dict:
     return summary
 
 
+def long_conversations(runs: List[Dict]) -> Dict:
+    """p50 per turn over long conversations, and turn 20 against turn 2."""
+    summary = summarise_repeats(runs)
+    samples: Dict[int, List[float]] = {}
+    for r in runs:
+        for turn, p50 in r["p50_ms_by_turn"].items():
+            samples.setdefault(int(turn), []).append(p50)
+    summary["turns"] = max(samples) if samples else 0
+    summary["p50_ms_by_turn"] = {turn: _median(values) for turn, values in sorted(samples.items())}
+    turn_2, turn_20 = summary["p50_ms_by_turn"].get(2), summary["p50_ms_by_turn"].get(20)
+    summary["turn_2_p50_ms"], summary["turn_20_p50_ms"] = turn_2, turn_20
+    summary["turn_20_over_turn_2_p50"] = round(turn_20 / turn_2, 2) if turn_2 and turn_20 else None
+    return summary
+
+
 def run(stack, levels: List[Tuple[int, int, int]], parse_levels: List[int],
-        log: Callable[[str], None] = print, level_deadline_s: float = 240.0) -> Dict:
-    """``levels``: (concurrency, conversations per repeat, repeats). ``stack``: a started launcher.stack.Stack.
-    The parse ceiling runs the same messages at each of ``parse_levels`` with the same repeats."""
+        log: Callable[[str], None] = print, level_deadline_s: float = 240.0,
+        long: Optional[Tuple[int, int, int]] = None) -> Dict:
+    """``levels``: (concurrency, conversations per repeat, repeats). ``stack``: a started launcher.stack.Stack
+    (or anything with ``named`` processes "rasa" and optionally "actions", and ``rasa_url``).
+    The parse ceiling runs the same messages at each of ``parse_levels`` with the same repeats.
+    ``long``: (concurrency, conversations, repeats) of LONG_TURNS-message conversations, reported per turn."""
     from launcher.stack import TOKEN
 
-    rasa, actions = stack.process("rasa"), stack.process("actions")
-    roots = {"rasa": rasa.pid, "actions": actions.pid, "_token": TOKEN}
+    servers = {name: process for name, process in stack.named.items() if name in ("rasa", "actions")}
+    roots = {**{name: process.pid for name, process in servers.items()}, "_token": TOKEN}
     accounts = demo_accounts()
     offset = 0
 
@@ -258,13 +284,22 @@ def run(stack, levels: List[Tuple[int, int, int]], parse_levels: List[int],
             log(f"    parse   c={concurrency:<3} ({repeats} repeats): p50 {summary['p50_ms']} ms, "
                 f"p95 {summary['p95_ms']} ms, {summary['messages_per_s']} req/s")
             parse.append(summary)
-        return {"webhook": webhook, "parse": parse}
+        out = {"webhook": webhook, "parse": parse}
+        if long:
+            concurrency, conversations, repeats = long
+            runs = []
+            for _ in range(repeats):
+                runs.append(await _run_level("webhook", stack.rasa_url, concurrency, conversations,
+                                             level_deadline_s, accounts, offset, roots, turns=LONG_TURNS))
+                offset += conversations
+            out["long"] = long_conversations(runs)
+            log(f"    long    c={concurrency:<3} ({conversations} x {LONG_TURNS} messages, {repeats} repeats): "
+                f"p50 turn 2 {out['long']['turn_2_p50_ms']} ms, turn 20 {out['long']['turn_20_p50_ms']} ms")
+        return out
 
     results = asyncio.run(go())
-    results["lifetime_peak_rss_mb"] = {"rasa": procstat.memory_mb(rasa.pid)["peak_rss_mb"],
-                                       "actions": procstat.memory_mb(actions.pid)["peak_rss_mb"]}
-    results["rss_after_mb"] = {"rasa": procstat.memory_mb(rasa.pid)["rss_mb"],
-                               "actions": procstat.memory_mb(actions.pid)["rss_mb"]}
+    results["lifetime_peak_rss_mb"] = {name: procstat.memory_mb(p.pid)["peak_rss_mb"] for name, p in servers.items()}
+    results["rss_after_mb"] = {name: procstat.memory_mb(p.pid)["rss_mb"] for name, p in servers.items()}
     parse_by_c = {p["concurrency"]: p for p in results["parse"]}
     results["webhook_over_parse_p50"] = {
         str(w["concurrency"]): round(w["p50_ms"] / parse_by_c[w["concurrency"]]["p50_ms"], 2)

@@ -132,6 +132,7 @@ def markdown(results: Dict) -> str:
         lines += ["**Sections that failed:**", ""] + [f"- {k}: `{v}`" for k, v in results["section_errors"].items()] + [""]
     lines += _nlu_md(results.get("nlu"), results.get("entities"))
     lines += _load_md(results.get("load"))
+    lines += _baselines_md(results)
     lines += _ledger_md(results.get("ledger"))
     lines += _startup_md(results.get("startup"), results.get("training"), results.get("model"))
     lines += ["## How it was measured", ""] + [f"- {note}" for note in results["notes"]] + [""]
@@ -166,6 +167,12 @@ def _headline_md(results: Dict) -> List[str]:
         peak = load["lifetime_peak_rss_mb"]
         rows.append(f"| Peak memory (VmHWM): Rasa server / action server | {_fmt(peak['rasa'], 0)} / "
                     f"{_fmt(peak['actions'], 0)} MB | - |")
+    if results.get("turn_cost_ratio_vs_rasa_init") is not None:
+        rows.append(f"| Turn cost: webhook p50 at 1 conversation / bare `rasa init` bot's | "
+                    f"{_fmt(results['turn_cost_ratio_vs_rasa_init'], 2)}x | same run |")
+    if results.get("turn_20_over_turn_2_p50") is not None:
+        rows.append(f"| Long conversations: p50 at turn 2 / turn 20 | {_fmt(results['turn_2_p50_ms'], 0)} / "
+                    f"{_fmt(results['turn_20_p50_ms'], 0)} ms ({_fmt(results['turn_20_over_turn_2_p50'], 2)}x) | 1 |")
     ledger = results.get("ledger")
     if ledger:
         for s in ledger["sizes"]:
@@ -290,8 +297,43 @@ def _load_md(load: Optional[Dict]) -> List[str]:
     peak = load["lifetime_peak_rss_mb"]
     lines += ["", f"Peak RSS over the servers' whole life (VmHWM, incl. children): Rasa {_fmt(peak['rasa'], 0)} MB, "
               f"action server {_fmt(peak['actions'], 0)} MB.", ""]
+    lines += _long_md(load.get("long"))
     if load.get("latency_png"):
         lines += [f"Plot: `{load['latency_png']}`", ""]
+    return lines
+
+
+def _long_md(long: Optional[Dict]) -> List[str]:
+    if not long:
+        return []
+    turns = long["p50_ms_by_turn"]
+    return [f"Long conversations ({long['conversations']} x {long['turns']} messages, {long['concurrency']} at a "
+            f"time): p50 at turn 2 {_fmt(long['turn_2_p50_ms'])} ms, at turn 20 {_fmt(long['turn_20_p50_ms'])} ms "
+            f"({_fmt(long['turn_20_over_turn_2_p50'], 2)}x). By turn: "
+            + ", ".join(f"{turn}: {_fmt(p50, 0)}" for turn, p50 in turns.items()) + " ms.", ""]
+
+
+def _baselines_md(results: Dict) -> List[str]:
+    baselines = results.get("baselines")
+    if not baselines:
+        return []
+    project = {r["concurrency"]: r for r in (results.get("load") or {}).get("webhook", [])}
+    lines = ["## Against Rasa's own bots", "",
+             "The same REST load (same messages, levels and repeats) on the reference bots of benchmarks/baselines/.",
+             "", "| Bot | Concurrent | Repeats | p50 (ms) | p95 (ms) | Messages/s | Rasa CPU per message (ms) | "
+             "Errors | Project p50 / this p50 |", "|---|---|---|---|---|---|---|---|---|"]
+    for name, bot in baselines.items():
+        for r in bot["webhook"]:
+            mine = (project.get(r["concurrency"]) or {}).get("p50_ms")
+            ratio = round(mine / r["p50_ms"], 2) if mine and r["p50_ms"] else None
+            lines.append(f"| {bot['label']} | {r['concurrency']} | {r['repeats']} | {_fmt(r['p50_ms'])} | "
+                         f"{_fmt(r['p95_ms'])} | {_fmt(r['messages_per_s'])} | "
+                         f"{_fmt(r['cpu_ms_per_message'].get('rasa'))} | {r['errors']} | {_fmt(ratio, 2)} |")
+    lines += [""]
+    for name, bot in baselines.items():
+        lines += [f"{bot['label']}: " + _long_md(bot.get("long"))[0], ""] if bot.get("long") else []
+    lines += [f"**turn_cost_ratio_vs_rasa_init** (project p50 / bare bot p50, 1 conversation): "
+              f"{_fmt(results.get('turn_cost_ratio_vs_rasa_init'), 2)}", ""]
     return lines
 
 
@@ -369,6 +411,15 @@ def summary(results: Dict) -> str:
             out.append(f"  Parse   c={r['concurrency']:<3} p50 {_fmt(r['p50_ms'])} ms  "
                        f"{_fmt(r['messages_per_s'])} req/s  (webhook/parse p50 "
                        f"{_fmt(load['webhook_over_parse_p50'].get(str(r['concurrency'])), 2)})")
+    if load and load.get("long"):
+        out.append(f"  Long conversations: p50 turn 2 {_fmt(load['long']['turn_2_p50_ms'])} ms, turn 20 "
+                   f"{_fmt(load['long']['turn_20_p50_ms'])} ms")
+    for name, bot in (results.get("baselines") or {}).items():
+        for r in bot["webhook"]:
+            out.append(f"  {bot['label']} c={r['concurrency']:<3} p50 {_fmt(r['p50_ms'])} ms  "
+                       f"{_fmt(r['messages_per_s'])} msg/s  errors {r['errors']}")
+    if results.get("turn_cost_ratio_vs_rasa_init") is not None:
+        out.append(f"  turn_cost_ratio_vs_rasa_init: {_fmt(results['turn_cost_ratio_vs_rasa_init'], 2)}")
     ledger = results.get("ledger")
     if ledger:
         for s in ledger["sizes"]:

@@ -36,11 +36,15 @@ from benchmarks import procstat, report  # noqa: E402
 from benchmarks.progress import Progress, follow_all  # noqa: E402
 
 TODAY = "2026-11-22"
-SECTIONS = ["entities", "nlu", "ledger", "load", "startup", "training"]
+SECTIONS = ["entities", "nlu", "ledger", "load", "baselines", "startup", "training"]
 # (concurrent conversations, conversations per repeat, repeats or None for --repeats); c=64 is one run:
 # 384 messages at the ~6-10 messages/s this stack manages on 2 cores is most of a minute per repeat.
 FULL_LEVELS = [(1, 3, None), (4, 8, None), (16, 16, None), (64, 64, 1)]
 SMOKE_LEVELS = [(1, 2, None), (4, 4, None)]
+# long conversations (benchmarks.load.LONG_TURNS messages each): (concurrent, conversations, repeats)
+FULL_LONG, SMOKE_LONG = (1, 3, 1), (1, 1, 1)
+# the reference bots (benchmarks/baselines/) at the levels whose p50 the project's is compared with
+BASELINE_LEVELS = [(1, 3, None), (4, 8, None)]
 PIPELINE_LABELS = {"project": "Project (config.yml)", "rasa_default": "Rasa default (rasa init)",
                    "tfidf": "TF-IDF + logistic regression"}
 
@@ -202,10 +206,10 @@ class StackStarter:
         from benchmarks.startup import model_size
         from launcher.stack import Stack
         started = time.perf_counter()
-        self.model = model_size(ROOT / "models" / "current.tar.gz")
         try:
             workdir = self.ctx["work"] / "stack"
             stack = Stack(workdir, _demo_db(workdir))
+            self.model = model_size(ROOT / stack.model)
             self.stack = stack
             stack.start(web=False, extra_env={"COLLECTIONS_TODAY": TODAY})
         except BaseException as exc:  # reported by wait()
@@ -236,7 +240,8 @@ def section_load(ctx: Dict) -> Dict:
     log(f"    servers up (start-up took {starter.seconds:.0f} s)")
     try:
         levels = [(c, n, r or ctx["repeats"]) for c, n, r in (SMOKE_LEVELS if ctx["smoke"] else FULL_LEVELS)]
-        result = load.run(stack, levels, [c for c, _, _ in levels], log=log)
+        result = load.run(stack, levels, [c for c, _, _ in levels], log=log,
+                          long=SMOKE_LONG if ctx["smoke"] else FULL_LONG)
     finally:
         starter.stop()
     result["repeats"] = ctx["repeats"]
@@ -245,6 +250,28 @@ def section_load(ctx: Dict) -> Dict:
     report.plot_latency(result, ctx["plots"] / "latency.png")
     result["latency_png"] = f"{report.PLOTS}/latency.png"
     return result
+
+
+def section_baselines(ctx: Dict) -> Dict:
+    from benchmarks import baseline_bots
+    levels = [(c, n, r or ctx["repeats"]) for c, n, r in BASELINE_LEVELS]
+    return baseline_bots.run(levels, ctx["log"], ctx["work"] / "baselines", long=FULL_LONG)
+
+
+def goals(results: Dict) -> Dict:
+    """The turn-cost and one-process figures of issue 11, from sections of this same run (None where missing)."""
+    webhook = {r["concurrency"]: r for r in (results.get("load") or {}).get("webhook", [])}
+    bare = {r["concurrency"]: r for r in
+            ((results.get("baselines") or {}).get("rasa_init") or {}).get("webhook", [])}
+    project_1, bare_1 = (webhook.get(1) or {}).get("p50_ms"), (bare.get(1) or {}).get("p50_ms")
+    long = (results.get("load") or {}).get("long") or {}
+    return {
+        "turn_cost_ratio_vs_rasa_init": round(project_1 / bare_1, 2) if project_1 and bare_1 else None,
+        "rasa_cpu_ms_per_message": (webhook.get(1) or {}).get("cpu_ms_per_message", {}).get("rasa"),
+        "one_process_max_messages_per_s": max((r["messages_per_s"] or 0 for r in webhook.values()), default=None),
+        "turn_2_p50_ms": long.get("turn_2_p50_ms"), "turn_20_p50_ms": long.get("turn_20_p50_ms"),
+        "turn_20_over_turn_2_p50": long.get("turn_20_over_turn_2_p50"),
+    }
 
 
 def section_startup(ctx: Dict) -> Dict:
@@ -263,10 +290,11 @@ def section_training(ctx: Dict) -> Dict:
 
 
 # sections whose timings are figures: nothing of ours may still be starting in the background
-TIMED_ALONE = {"ledger", "startup", "training"}
+TIMED_ALONE = {"ledger", "baselines", "startup", "training"}
 
 RUNNERS: Dict[str, Callable[[Dict], Dict]] = {
     "entities": section_entities, "nlu": section_nlu, "ledger": section_ledger, "load": section_load,
+    "baselines": section_baselines,
     "startup": section_startup, "training": section_training,
 }
 
@@ -308,6 +336,15 @@ def notes(ctx: Dict, selected: List[str]) -> List[str]:
                    "process trees. `Machine busy cores` is the whole machine from /proc/stat: if it is well above "
                    "Rasa + actions + the load generator (a fraction of a core), other work was competing for the "
                    "CPU.")
+    if "load" in selected:
+        out.append("Long conversations: greet, account, date of birth, then objections up to 22 messages, one at a "
+                   "time; p50 per turn over the conversations, turn 20 against turn 2.")
+    if "baselines" in selected:
+        out.append("Baselines (benchmarks/baselines/): the bare `rasa init` bot of Rasa 3.6.21 (its own data and "
+                   "default config, in-memory tracker store) and the same bot plus `rasa init`'s example custom "
+                   "action on a plain rasa_sdk action server, trained into var/bench-baselines/ and driven by the "
+                   "same load (same messages, levels and repeats); turn_cost_ratio_vs_rasa_init = project webhook "
+                   "p50 at 1 conversation / bare bot webhook p50 at 1 conversation, both from this run.")
     if "ledger" in selected:
         out.append("Ledger: synthetic accounts; import is one run per size (a 1M-row import is too long to "
                    "repeat in the budget); look-ups are medians of 3 rounds.")
@@ -405,6 +442,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     previous = out / "benchmark.json"
     if args.update and args.only and previous.exists():
         results = _merge(json.loads(previous.read_text()), results, selected, ctx)
+    results.update(goals(results))
     files = report.write(results, out)
     print()
     print(report.summary(results))

@@ -70,6 +70,10 @@ def test_smoke_json_has_every_figure(smoke_report):
         assert _number(row["cpu_cores"]["actions"])
     assert load["lifetime_peak_rss_mb"]["rasa"] > 0 and load["lifetime_peak_rss_mb"]["actions"] > 0
     assert set(load["webhook_over_parse_p50"]) == {"1", "4"}
+    long = load["long"]
+    assert long["turns"] >= 20 and long["errors"] == 0 and long["empty_replies"] == 0
+    assert _number(long["turn_2_p50_ms"]) and _number(long["turn_20_p50_ms"])
+    assert results["turn_20_p50_ms"] == long["turn_20_p50_ms"] and _number(results["rasa_cpu_ms_per_message"])
 
     ledger = results["ledger"]
     assert [s["rows"] for s in ledger["sizes"]] == [1000]
