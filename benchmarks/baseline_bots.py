@@ -20,6 +20,8 @@ BIN = Path(sys.executable).parent
 BASELINES = ROOT / "benchmarks" / "baselines"
 RASA_INIT = BASELINES / "rasa_init"
 MODELS = ROOT / "var" / "bench-baselines"
+# the baseline's own actions package, by full name: a bare "actions" would be the project's (the servers run in ROOT)
+ACTIONS_PACKAGE = "benchmarks.baselines.rasa_init_action.actions"
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,8 @@ class BaselineStack:
         if self.baseline.with_action:
             log = self.workdir / "actions.log"
             self.named["actions"] = processes.spawn(
-                [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
-                {**env, "PYTHONPATH": str(folder)}, log)
+                [sys.executable, "-m", "rasa_sdk", "--actions", ACTIONS_PACKAGE, "--port", str(self.action_port)],
+                env, log)
             wait_for(f"http://127.0.0.1:{self.action_port}/health", self.named["actions"], log)
         endpoints = folder / "endpoints.yml"
         log = self.workdir / "rasa.log"

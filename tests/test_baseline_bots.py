@@ -40,3 +40,27 @@ def test_long_conversations_reach_turn_20_with_objections():
     script, _ = conversation_script(0, demo_accounts(), LONG_TURNS)
     assert len(script) == LONG_TURNS >= 20
     assert script[0] == "hello" and script[1].startswith("my account is")
+
+
+def test_action_bot_server_runs_its_own_action(tmp_path):
+    """The action server the benchmark starts for the baseline serves the baseline's action, not the project's."""
+    import sys
+
+    import requests
+
+    from benchmarks.baseline_bots import ACTIONS_PACKAGE
+    from launcher import processes
+
+    port = processes.free_port()
+    server = processes.spawn([sys.executable, "-m", "rasa_sdk", "--actions", ACTIONS_PACKAGE, "--port", str(port)],
+                             {}, tmp_path / "actions.log")
+    try:
+        processes.wait_for(f"http://127.0.0.1:{port}/health", server, tmp_path / "actions.log")
+        names = [a["name"] for a in requests.get(f"http://127.0.0.1:{port}/actions", timeout=10).json()]
+        assert names == ["action_hello_world"]
+        reply = requests.post(f"http://127.0.0.1:{port}/webhook", timeout=10, json={
+            "next_action": "action_hello_world", "sender_id": "bench",
+            "tracker": {"sender_id": "bench", "slots": {}, "latest_message": {}, "events": []}, "domain": {}})
+        assert reply.json()["responses"][0]["text"] == "Hello World!"
+    finally:
+        processes.stop([server])
