@@ -131,9 +131,9 @@ def layout(replicas: int, config_dir: Path) -> List[Component]:
                          rasa.command, "/", secrets=rasa.secrets, files=rasa.files, start_timeout=rasa.start_timeout,
                          banner="{url}/   behind the load balancer")
                for i in range(1, replicas + 1)]
-    scaled.append(Component("rasa", "Rasa load balancer (HAProxy)", "RASA_PORT", rasa.default_port,
+    scaled.append(Component("rasa", "load balancer", "RASA_PORT", rasa.default_port,
                             load_balancer(config_dir, replicas), "/", secrets=rasa.secrets, start_timeout=rasa.start_timeout,
-                            banner=f"{{url}}/   {replicas} Rasa processes; REST channel POST /webhooks/rest/webhook"))
+                            banner=f"{{url}}/   HAProxy over {replicas} Rasa processes; REST channel POST /webhooks/rest/webhook"))
     scaled += [c for c in COMPONENTS if c.name not in ("actions", "rasa")]
     return scaled
 
