@@ -310,8 +310,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     for fault in report["faults"]:
         print(f"- {fault['fault']}: {fault['what_happened']}")
     ok = report["lost"] == 0 and report["duplicates"] == 0 and report["silent_replies"] == 0 and \
-        all(f.get("errors_while_down", 0) == 0 and f.get("slots_differing", 0) == 0 and f.get("answered_silence", 0) == 0
-            for f in report["faults"])
+        all(f.get("errors_while_down", 0) == 0 and f.get("slots_differing", 0) == 0
+            and f.get("answered_silence", 0) == 0 for f in report["faults"])
     print(f"Soak {'passed' if ok else 'FAILED'}; report in {args.out}")
     return 0 if ok else 1
 

@@ -63,7 +63,8 @@ def haproxy_config(bind: str, port: int, servers: Sequence[Tuple[str, str]],
     """HAProxy in front of the Rasa replicas: least connections, a health check on Rasa's ``/`` every 2 s, a
     replica out after 3 failed checks and back after 2 good ones, and a request that could not connect retried on
     another replica. A check may take 10 s: a busy replica answers late (its event loop runs the dialogue policies)
-    and must not be taken out for it, while a dead one refuses the connection at once. ``servers`` are (name, "host:port"); ``template`` (prefix, count, "dns-name:port") instead
+    and must not be taken out for it, while a dead one refuses the connection at once. ``servers`` are
+    (name, "host:port"); ``template`` (prefix, count, "dns-name:port") instead
     finds the replicas through Docker's DNS (docker-compose.yml)."""
     lines = [
         "# Written by launcher/scaled.py (haproxy_config); the Rasa replicas behind one address.",
@@ -132,8 +133,10 @@ def layout(replicas: int, config_dir: Path) -> List[Component]:
                          banner="{url}/   behind the load balancer")
                for i in range(1, replicas + 1)]
     scaled.append(Component("rasa", "load balancer", "RASA_PORT", rasa.default_port,
-                            load_balancer(config_dir, replicas), "/", secrets=rasa.secrets, start_timeout=rasa.start_timeout,
-                            banner=f"{{url}}/   HAProxy over {replicas} Rasa processes; REST channel POST /webhooks/rest/webhook"))
+                            load_balancer(config_dir, replicas), "/", secrets=rasa.secrets,
+                            start_timeout=rasa.start_timeout,
+                            banner=f"{{url}}/   HAProxy over {replicas} Rasa processes; REST channel "
+                                   "POST /webhooks/rest/webhook"))
     scaled += [c for c in COMPONENTS if c.name not in ("actions", "rasa")]
     return scaled
 

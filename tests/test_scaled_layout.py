@@ -53,7 +53,8 @@ def test_replica_ports_count_up_from_the_base_and_bad_counts_are_refused(tmp_pat
 
 
 def test_the_scaled_endpoints_share_the_tracker_store_and_lock_conversations_in_redis():
-    scaled, postgres, default = endpoints(SCALED_ENDPOINTS), endpoints("endpoints.postgres.yml"), endpoints("endpoints.yml")
+    scaled, postgres = endpoints(SCALED_ENDPOINTS), endpoints("endpoints.postgres.yml")
+    default = endpoints("endpoints.yml")
     assert scaled["tracker_store"] == postgres["tracker_store"]
     assert scaled["action_endpoint"] == default["action_endpoint"]
     assert scaled["lock_store"]["type"] == "redis"
