@@ -199,3 +199,15 @@ def test_quality_scoring_of_a_transcript_is_for_supervisors(running, cara):
     bad = requests.post(running.console.url + "/api/qa/score", headers=headers, timeout=TIMEOUT,
                         json={"account": transcript["account"], "turns": [{"speaker": "manager", "text": "Hi"}]})
     assert bad.status_code == 400 and "turns[1].speaker" in bad.json()["error"]
+
+
+def test_the_dashboard_pass_rates_count_the_finished_attempts(running, monkeypatch):
+    from web.staff.practice import pass_rates
+    monkeypatch.setenv("ACCOUNTS_DB_URL", running.console.db_url)
+    today = date.today()
+    by_collector, by_criterion = pass_rates(today - timedelta(days=1), today + timedelta(days=1))
+    assert by_collector["id"] == "practice_per_collector" and by_collector["labels"] == ["cara"]
+    assert by_collector["series"][0]["values"] == [50]  # the good session passed, the threatening one did not
+    rates = dict(zip(by_criterion["labels"], by_criterion["series"][0]["values"]))
+    assert rates["Names only lawful consequences"] == 50 and rates["Stays respectful"] == 100
+    assert pass_rates(today + timedelta(days=5), today + timedelta(days=6))[0]["labels"] == []

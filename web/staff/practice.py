@@ -26,6 +26,7 @@ A message is {"speaker": "collector"|"debtor", "text", "time"}; a scorecard is a
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -143,6 +144,7 @@ async def _scored(request: web.Request, transcript: Dict[str, Any]) -> Dict[str,
 
 def _errors(handler):
     """PracticeError and TranscriptError as 4xx, an unreachable model server as 502: always JSON with 'error'."""
+    @functools.wraps(handler)
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
@@ -153,8 +155,6 @@ def _errors(handler):
         except (RelayError, ReaderError) as exc:
             log.warning("practice relay failed: %s", exc)
             return json_error(502, f"{exc}; nothing was lost, try again in a moment")
-    wrapped.__name__ = handler.__name__
-    wrapped.__doc__ = handler.__doc__
     return wrapped
 
 

@@ -39,6 +39,9 @@ class PracticeSession:
     passed: Optional[bool]
 
 
+Rate = Tuple[str, int, int]  # (who or what, attempts passed, attempts)
+
+
 def iso(moment: Optional[datetime]) -> Optional[str]:
     return None if moment is None else moment.replace(microsecond=0).isoformat() + "Z"
 
@@ -124,7 +127,7 @@ class PracticeStore:
                               .where(PracticeSessionRow.user_id == user_id, PracticeSessionRow.finished_at.is_(None))
                               .order_by(PracticeSessionRow.started_at.desc())).scalars().all()
 
-    def pass_rates(self, start: datetime, end: datetime) -> Tuple[List[Tuple[str, int, int]], List[Tuple[str, int, int]]]:
+    def pass_rates(self, start: datetime, end: datetime) -> Tuple[List[Rate], List[Rate]]:
         """Finished attempts in [start, end): (username, passed, total) per collector and (criterion, passed,
         total) per criterion."""
         window = (PracticeSessionRow.finished_at >= start, PracticeSessionRow.finished_at < end)
@@ -138,4 +141,5 @@ class PracticeStore:
                        func.sum(PracticeCriterionResultRow.passed.cast(Integer)), func.count())
                 .join(PracticeSessionRow, PracticeSessionRow.id == PracticeCriterionResultRow.session_id)
                 .where(*window).group_by(PracticeCriterionResultRow.criterion_id)).all()
-        return ([(n, int(p or 0), int(t)) for n, p, t in collectors], [(c, int(p or 0), int(t)) for c, p, t in criteria])
+        return ([(n, int(p or 0), int(t)) for n, p, t in collectors],
+                [(c, int(p or 0), int(t)) for c, p, t in criteria])
