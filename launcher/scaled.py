@@ -62,8 +62,9 @@ def haproxy_config(bind: str, port: int, servers: Sequence[Tuple[str, str]],
                    template: Optional[Tuple[str, int, str]] = None) -> str:
     """HAProxy in front of the Rasa replicas: least connections, a health check on Rasa's ``/`` every 2 s, a
     replica out after 3 failed checks and back after 2 good ones, and a request that could not connect retried on
-    another replica. A check may take 10 s: a busy replica answers late (its event loop runs the dialogue policies)
-    and must not be taken out for it, while a dead one refuses the connection at once. ``servers`` are
+    another replica. Each replica gets PER_REPLICA_CONNECTIONS requests at a time, the others queue in HAProxy for
+    up to 120 s. A check may take 10 s: a busy replica answers late and must not be taken out for it, while a dead
+    one refuses the connection at once. ``servers`` are
     (name, "host:port"); ``template`` (prefix, count, "dns-name:port") instead
     finds the replicas through Docker's DNS (docker-compose.yml)."""
     lines = [
@@ -80,6 +81,7 @@ def haproxy_config(bind: str, port: int, servers: Sequence[Tuple[str, str]],
         "    timeout client 120s",
         "    timeout server 120s",
         "    timeout check 10s",
+        "    timeout queue 120s",
         "    retries 3",
         "    option redispatch 1",
     ]
@@ -93,7 +95,7 @@ def haproxy_config(bind: str, port: int, servers: Sequence[Tuple[str, str]],
         "    balance leastconn",
         "    option httpchk GET /",
         "    http-check expect status 200",
-        "    default-server inter 2s fall 3 rise 2",
+        f"    default-server inter 2s fall 3 rise 2 maxconn {PER_REPLICA_CONNECTIONS}",
     ]
     if template:
         prefix, count, address = template
@@ -103,6 +105,9 @@ def haproxy_config(bind: str, port: int, servers: Sequence[Tuple[str, str]],
 
 
 COMPOSE_HAPROXY = ROOT / "docker" / "haproxy.cfg"
+# Requests one replica handles at once; the rest wait in HAProxy's queue. Rasa runs the dialogue on its event loop,
+# so a replica handed dozens at once answers even its health check late and would be taken out while working.
+PER_REPLICA_CONNECTIONS = 4
 
 
 def compose_haproxy_config() -> str:
