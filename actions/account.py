@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Optional
 
+from actions import language as language_module
+
 
 @dataclass(frozen=True)
 class Account:
@@ -28,16 +30,14 @@ class Account:
 ACCOUNT_FIELDS = [f.name for f in fields(Account)]
 
 
-def format_money(amount: Decimal, currency: str) -> str:
-    return f"{amount:,.2f} {currency}"
+# Written in the conversation's language (actions/language.py), or in ``language`` when given.
+def format_money(amount: Decimal, currency: str, language: Optional[str] = None) -> str:
+    return language_module.money(amount, currency, language)
 
 
-def format_date(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
+def format_date(day: date, language: Optional[str] = None) -> str:
+    return language_module.long_date(day, language)
 
 
-def describe_overdue(account: Account, today: date) -> str:
-    days = account.days_overdue(today)
-    if days == 0:
-        return "due today" if account.due_date == today else f"due on {format_date(account.due_date)}"
-    return f"{days} day{'s' if days != 1 else ''} overdue"
+def describe_overdue(account: Account, today: date, language: Optional[str] = None) -> str:
+    return language_module.overdue(account.days_overdue(today), account.due_date, today, language)

@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import ValidationAction
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.clock import today
@@ -20,6 +21,7 @@ from actions.dialogue_check import check_dialogue_files
 from actions.escalation import EscalationPolicy
 from actions.account import Account, describe_overdue, format_date, format_money
 from actions.identity import parse_date_of_birth
+from actions.language import choose, current, speaking, supported
 from actions.ledger import AccountRepository
 from actions.lockout import LockoutPolicy, VerificationGuard
 from actions.messages import MessageCatalogue
@@ -45,6 +47,11 @@ COMPLIANCE.check_outcomes(COMMITMENTS.precedence)
 # Stops that could not be written when said are written when the database is back (actions/stop_recorder.py).
 run_in_action_server(COMPLIANCE.retry_seconds, {i: stop.flag for i, stop in COMPLIANCE.stops.items()},
                      COMMITMENTS.stronger)
+
+def creditor() -> Creditor:
+    """The creditor's wording in the conversation's language."""
+    return CREDITOR.in_language()
+
 
 _repository: Optional[AccountRepository] = None
 
@@ -108,17 +115,21 @@ class CollectionsAction(Action, metaclass=ABCMeta):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        with speaking(tracker.get_slot("language")):
+            return self.answer(dispatcher, tracker)
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         try:
             events = self.act(dispatcher, tracker)
             record_outcome(tracker, events)
             return events
         except SQLAlchemyError:
             logger.exception("accounts database unavailable in %s", self.name())
-            tell(dispatcher, "service_unavailable", **CREDITOR.contact())
+            tell(dispatcher, "service_unavailable", **creditor().contact())
             return []
         except Exception:  # a defect must still leave the debtor with an answer, never silence
             logger.exception("%s failed", self.name())
-            tell(dispatcher, "something_went_wrong", **CREDITOR.contact())
+            tell(dispatcher, "something_went_wrong", **creditor().contact())
             return []
 
 
@@ -140,12 +151,12 @@ def ask_for_identity(dispatcher: CollectingDispatcher, tracker: Tracker) -> List
     """Asks for whichever identity detail is still missing; the lock-out is the ledger's, never the conversation's."""
     reference = REFERENCES.find(tracker.get_slot("account_reference"))
     if reference and guard().is_locked(reference):
-        tell(dispatcher, "verification_locked", **CREDITOR.contact())
+        tell(dispatcher, "verification_locked", **creditor().contact())
         return [SlotSet("verification_locked", True), SlotSet("awaiting", None)]
     if reference:
         tell(dispatcher, "ask_date_of_birth")
         return [SlotSet("verification_locked", False), SlotSet("awaiting", "date_of_birth")]
-    tell(dispatcher, "ask_account_reference", reference_description=REFERENCES.description)
+    tell(dispatcher, "ask_account_reference", reference_description=creditor().account_reference.description)
     return [SlotSet("verification_locked", False), SlotSet("awaiting", "account_reference")]
 
 
@@ -157,13 +168,27 @@ def identity_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[D
 
 def say(dispatcher: CollectingDispatcher, text: str, where: str = "counter-script") -> None:
     """Sends ``text``; wording the policy forbids is replaced by the safe message and raised as an alert."""
-    dispatcher.utter_message(text=COMPLIANCE.safe(text, where, **CREDITOR.contact()))
+    dispatcher.utter_message(text=COMPLIANCE.safe(text, where, **creditor().contact()))
 
 
 def tell(dispatcher: CollectingDispatcher, key: str, tone: Optional[str] = None, **values: Any) -> None:
     message = MESSAGES.render(key, tone, **values)
-    checked = COMPLIANCE.safe(message["text"], f"message {key}", **CREDITOR.contact())
+    checked = COMPLIANCE.safe(message["text"], f"message {key}", **creditor().contact())
     dispatcher.utter_message(**(message if checked is message["text"] else {"text": checked}))
+
+
+class ActionValidateSlotMappings(ValidationAction):
+    """Runs after every message (Rasa's slot extraction): sets the conversation's ``language``."""
+
+    def name(self) -> Text:
+        return "action_validate_slot_mappings"
+
+    def extract_language(self, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        message = tracker.latest_message or {}
+        slot = tracker.get_slot("language")
+        chosen = choose(slot, tracker.get_slot("verified") is True, message.get("text") or "",
+                        (message.get("metadata") or {}).get("language"))
+        return {"language": chosen} if chosen != slot else {}
 
 
 class ActionGreet(CollectionsAction):
@@ -175,8 +200,8 @@ class ActionGreet(CollectionsAction):
         if account:
             tell(dispatcher, "greet_again", name=account.full_name)
             return []
-        tell(dispatcher, "introduction", assistant_name=CREDITOR.assistant_name,
-                                 creditor_name=CREDITOR.creditor_name)
+        tell(dispatcher, "introduction", assistant_name=creditor().assistant_name,
+                                 creditor_name=creditor().creditor_name)
         return ask_for_identity(dispatcher, tracker)
 
 
@@ -199,11 +224,11 @@ class ActionVerifyIdentity(CollectionsAction):
         events: List[Dict[Text, Any]] = [SlotSet("account_reference", reference)]
 
         if not reference:
-            tell(dispatcher, "account_reference_unreadable", reference_description=REFERENCES.description)
+            tell(dispatcher, "account_reference_unreadable", reference_description=creditor().account_reference.description)
             return events + [SlotSet("awaiting", "account_reference")]
         checks = guard()
         if checks.is_locked(reference):
-            tell(dispatcher, "verification_locked", **CREDITOR.contact())
+            tell(dispatcher, "verification_locked", **creditor().contact())
             return events + [SlotSet("verification_locked", True), SlotSet("awaiting", None),
                              outcome_event(tracker, "VERIFICATION_FAILED")]
         if not date_of_birth:
@@ -217,25 +242,33 @@ class ActionVerifyIdentity(CollectionsAction):
         account = accounts().get(reference)
         if account and account.date_of_birth == date_of_birth:
             checks.record_success(account.account_id)
-            tell(dispatcher, "verified", name=account.full_name, disclosure=CREDITOR.collection_disclosure)
-            outcomes().settle_promises(account.account_id, today())
-            for payment in outcomes().payments_to_thank(account.account_id):
-                tell(dispatcher, "payment_thanks", amount=format_money(payment.amount, account.currency),
-                     date=format_date(payment.paid_on))
-            if account.balance > 0:
-                tell(dispatcher, "balance", **account_facts(account))
-            else:
-                tell(dispatcher, "paid_in_full", account_id=account.account_id)
-            return events + [SlotSet("verified", True), SlotSet("account_id", account.account_id),
-                             SlotSet("verification_locked", False), SlotSet("awaiting", None)]
+            # From here on the account's language, unless the debtor asks to switch (ActionExtractLanguage).
+            language = supported(account.language) or current.get()
+            with speaking(language):
+                return events + [SlotSet("language", language)] + self.welcome(dispatcher, account)
 
         result = checks.record_failure(reference)
         if result.locked:
-            tell(dispatcher, "verification_locked", **CREDITOR.contact())
+            tell(dispatcher, "verification_locked", **creditor().contact())
             return events + [SlotSet("verification_locked", True), SlotSet("awaiting", None),
                              outcome_event(tracker, "VERIFICATION_FAILED")]
         tell(dispatcher, "verification_failed", attempts_left=result.attempts_left)
         return events + [SlotSet("verification_locked", False), SlotSet("awaiting", "date_of_birth")]
+
+    @staticmethod
+    def welcome(dispatcher: CollectingDispatcher, account: Account) -> List[Dict[Text, Any]]:
+        """The verified debtor's welcome: the disclosure, thanks for payments, the balance."""
+        tell(dispatcher, "verified", name=account.full_name, disclosure=creditor().collection_disclosure)
+        outcomes().settle_promises(account.account_id, today())
+        for payment in outcomes().payments_to_thank(account.account_id):
+            tell(dispatcher, "payment_thanks", amount=format_money(payment.amount, account.currency),
+                 date=format_date(payment.paid_on))
+        if account.balance > 0:
+            tell(dispatcher, "balance", **account_facts(account))
+        else:
+            tell(dispatcher, "paid_in_full", account_id=account.account_id)
+        return [SlotSet("verified", True), SlotSet("account_id", account.account_id),
+                SlotSet("verification_locked", False), SlotSet("awaiting", None)]
 
 
 class ActionTellBalance(CollectionsAction):
@@ -278,7 +311,7 @@ class ActionCounterObjection(CollectionsAction):
             accounts().raise_flag(account.account_id, hold, tracker.sender_id,
                                   note=(tracker.latest_message.get("text") or "")[:1000])
             events.append(SlotSet("escalation_hold", hold))
-        facts = ScriptFacts.of(account, today(), CREDITOR.creditor_name, ESCALATION.consequences_sentence())
+        facts = ScriptFacts.of(account, today(), creditor().creditor_name, ESCALATION.consequences_sentence())
         say(dispatcher, SCRIPTS.render(objection, tone, facts, repeat), f"script {objection}.{tone}")
         tell(dispatcher, "way_forward", tone=tone)
         return events
@@ -319,7 +352,7 @@ class ActionComplianceStop(CollectionsAction):
             return events + [SlotSet("stop_recorded", False)]
         return events + [SlotSet("stop_recorded", True)]
 
-    def run(self, dispatcher, tracker, domain):
+    def answer(self, dispatcher, tracker):
         events = self.act(dispatcher, tracker)
         try:
             record_outcome(tracker, events)
@@ -335,7 +368,7 @@ class ActionRequestHuman(CollectionsAction):
     def act(self, dispatcher, tracker):
         if tracker.get_slot("verified") and tracker.get_slot("account_id"):
             accounts().raise_flag(tracker.get_slot("account_id"), "HUMAN_HANDOFF", tracker.sender_id)
-        tell(dispatcher, "handoff", **CREDITOR.contact())
+        tell(dispatcher, "handoff", **creditor().contact())
         return [SlotSet("pending_confirmation", None), outcome_event(tracker, "HUMAN_HANDOFF")]
 
 
@@ -390,7 +423,7 @@ class ActionPaymentInstructions(CollectionsAction):
         if not account:
             return identity_first(dispatcher, tracker)
         amount = format_money(account.balance, account.currency)
-        tell(dispatcher, "payment_instructions", amount=amount, **CREDITOR.payment_details(account.account_id))
+        tell(dispatcher, "payment_instructions", amount=amount, **creditor().payment_details(account.account_id))
         if (tracker.latest_message.get("intent") or {}).get("name") != "agree_to_pay" or account.balance <= 0:
             return []
         tell(dispatcher, "pay_now_recorded", name=account.full_name, amount=amount)
@@ -448,7 +481,7 @@ def record_commitment(dispatcher: CollectingDispatcher, tracker: Tracker, accoun
     events = [SlotSet("promise_date", first.due.isoformat()), SlotSet("promise_amount", float(first.amount)),
               outcome_event(tracker, OUTCOME_FOR_KIND[step.draft.kind])] + DRAFT_CLEARED
     money = lambda value: format_money(value, account.currency)  # noqa: E731
-    link = CREDITOR.payment_details(account.account_id)["payment_link"]
+    link = creditor().payment_details(account.account_id)["payment_link"]
     when = format_day(first.due, today())
     if step.draft.kind == "plan":
         tell(dispatcher, "plan_recorded", name=account.full_name, count=len(step.schedule),

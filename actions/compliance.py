@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import yaml
 
 from actions.escalation import EscalationPolicy
+from actions.language import DEFAULT, texts
 from actions.policy_files import PROJECT_ROOT, PolicyError, load_policy, require
 
 SOURCE = "policy/compliance.yml"
@@ -151,7 +152,9 @@ class CompliancePolicy:
                     raise PolicyError(f"{source}: {stop.acknowledgement} says {claims[0]!r} in a variation "
                                       "not conditioned on stop_recorded: true")
             for variation in variations:
-                bad = self.escalation.forbidden_terms_in(variation.get("text", ""))
+                language = next((c.get("value") for c in variation.get("condition") or []
+                                 if c.get("name") == "language"), None)
+                bad = self.escalation.forbidden_terms_in(variation.get("text", ""), language or DEFAULT)
                 if bad:
                     raise PolicyError(f"{source}: {stop.acknowledgement} uses forbidden term(s) {', '.join(bad)}")
 
@@ -165,4 +168,5 @@ class CompliancePolicy:
             return text
         alerts.error("ALERT blocked outgoing message (%s): it named %s; the safe message was sent instead",
                      where, ", ".join(bad))
-        return self.blocked_message.format(**contact)
+        local = texts()
+        return (self.blocked_message if local is None else local.blocked_message).format(**contact)

@@ -5,11 +5,12 @@ One loader for the action server and the debtor page's web server; a mistake rai
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, Optional
 
 from actions.account_reference import AccountReferenceFormat
+from actions.language import texts
 from actions.policy_files import load_policy, load_policy_file, require
 
 SOURCE = "policy/creditor.yml"
@@ -101,6 +102,19 @@ class Creditor:
         return {"creditor_name": self.creditor_name, "assistant_name": self.assistant_name,
                 "primary_colour": self.branding.primary_colour, "accent_colour": self.branding.accent_colour,
                 "logo_url": f"/static/{self.branding.logo}"}
+
+    def in_language(self, language: Optional[str] = None) -> "Creditor":
+        """This creditor with the wording of ``language`` (default: the conversation's), policy/<code>/policy.yml."""
+        local = texts(language)
+        if local is None:
+            return self
+        wording = local.creditor
+        return replace(self, assistant_name=wording["assistant_name"],
+                       collection_disclosure=wording["collection_disclosure"],
+                       support_hours=wording["support_hours"],
+                       payment_instructions={**self.payment_instructions, **wording["payment_instructions"]},
+                       account_reference=replace(self.account_reference,
+                                                 description=wording["reference_description"]))
 
     def contact(self) -> Dict[str, str]:
         return {"support_phone": self.support_phone, "support_hours": self.support_hours}

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any, Dict, List, Optional, Tuple
 
 from actions.account import Account
+from actions.language import join_list, texts
 from actions.policy_files import load_policy, require
 
 KNOWN_CONDITIONS = {"days_overdue_at_least", "broken_promises_at_least"}
@@ -99,10 +100,14 @@ class EscalationPolicy:
             index = max(index, self.tones.index(floor))
         return self.tones[index]
 
-    def consequences_sentence(self) -> str:
-        items = self.allowed_consequences
-        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    def consequences_sentence(self, language: Optional[str] = None) -> str:
+        """The allowed consequences joined, in the conversation's language (policy/<code>/policy.yml)."""
+        local = texts(language)
+        return join_list(self.allowed_consequences if local is None else local.allowed_consequences, language)
 
-    def forbidden_terms_in(self, text: str) -> Tuple[str, ...]:
+    def forbidden_terms_in(self, text: str, language: Optional[str] = None) -> Tuple[str, ...]:
+        """Forbidden terms in ``text``: the English ones, and the language's own equivalents."""
         lowered = text.lower()
-        return tuple(t for t in self.forbidden_terms if t in lowered)
+        local = texts(language)
+        terms = self.forbidden_terms + ([] if local is None else local.forbidden_terms)
+        return tuple(t for t in terms if t in lowered)

@@ -9,6 +9,8 @@ import dateparser
 from dateparser.search import search_dates
 
 from actions.account_reference import AccountReferenceFormat
+from actions.language import DEFAULT, active
+from actions.local_terms import chinese_full_date
 
 DOB_SETTINGS = {
     "DATE_ORDER": "DMY",
@@ -37,14 +39,22 @@ def parse_date_of_birth(text: Any, today: date,
     if not isinstance(text, str) or not text.strip():
         return None
     cleaned = references.remove(text) if references else text
+    chinese = chinese_full_date(cleaned)
+    if chinese:
+        try:
+            day = date(*chinese)
+        except ValueError:
+            day = None
+        if day and date(1900, 1, 1) <= day < today:
+            return day
     numeric = _numeric_date(cleaned, today)
     if numeric:
         return numeric
     cleaned = ORDINAL_WORD.sub(lambda m: ORDINAL_WORDS[m.group(1).lower()], cleaned)
     cleaned = ORDINAL_SUFFIX.sub(r"\1", cleaned).replace(" of ", " ").replace(" the ", " ")
-    whole = dateparser.parse(cleaned.strip(), languages=["en"], settings=DOB_SETTINGS)
+    whole = dateparser.parse(cleaned.strip(), languages=list(dict.fromkeys([active(), DEFAULT])), settings=DOB_SETTINGS)
     candidates = [whole] if whole else [found for _, found in (search_dates(
-        cleaned, languages=["en"], settings=DOB_SETTINGS) or [])]
+        cleaned, languages=list(dict.fromkeys([active(), DEFAULT])), settings=DOB_SETTINGS) or [])]
     for candidate in candidates:
         day = candidate.date()
         if date(1900, 1, 1) <= day < today:

@@ -5,6 +5,7 @@ import string
 from typing import Any, Dict, List, Optional, Sequence
 
 from actions.escalation import EscalationPolicy
+from actions.language import OTHERS, current, policy_path
 from actions.policy_files import PolicyError, load_policy, require
 
 SOURCE = "policy/messages.yml"
@@ -34,39 +35,62 @@ REQUIRED = {
 
 
 class MessageCatalogue:
-    def __init__(self, entries: Dict[str, Dict[str, Any]], tones: Sequence[str]):
+    """The English messages, and each other language's (``policy/<code>/messages.yml``) with every key,
+    placeholder and button payload of the English ones; ``render`` speaks the conversation's language."""
+
+    def __init__(self, entries: Dict[str, Dict[str, Any]], tones: Sequence[str],
+                 translations: Optional[Dict[str, Dict[str, Dict[str, Any]]]] = None):
         self.entries = entries
         self.tones = list(tones)
+        self.translations = translations or {}
 
     @classmethod
     def from_yaml(cls, data: Optional[Dict[str, Any]] = None, required: Dict[str, set] = REQUIRED,
                   tones: Optional[Sequence[str]] = None) -> "MessageCatalogue":
         """``tones``: the escalation tones (policy/escalation.yml) a message may vary by."""
-        data = load_policy("messages.yml") if data is None else data
+        translations = {}
+        if data is None:
+            data = load_policy("messages.yml")
+            translations = {code: load_policy(policy_path(code, "messages.yml")) for code in OTHERS}
         tones = list(tones or EscalationPolicy.from_yaml().tones)
+        cls._check(data, required, tones, SOURCE)
+        for code, local in translations.items():
+            source = f"policy/{policy_path(code, 'messages.yml')}"
+            missing = sorted(set(data) - set(local))
+            require(not missing, source, f"missing message(s) that policy/messages.yml has: {', '.join(missing)}")
+            extra = sorted(set(local) - set(data))
+            require(not extra, source, f"message(s) not in policy/messages.yml: {', '.join(extra)}")
+            cls._check(local, {k: required.get(k, set()) for k in data}, tones, source)
+            for key, entry in local.items():
+                payloads = [b.get("payload") for b in data[key].get("buttons") or []]
+                require([b.get("payload") for b in entry.get("buttons") or []] == payloads, source,
+                        f"{key}: the buttons' payloads must be those of policy/messages.yml: {payloads}")
+        return cls(data, tones, translations)
+
+    @staticmethod
+    def _check(data: Dict[str, Any], required: Dict[str, set], tones: List[str], source: str) -> None:
         missing = [k for k in required if k not in data]
-        require(not missing, SOURCE, f"missing message(s): {', '.join(missing)}")
+        require(not missing, source, f"missing message(s): {', '.join(missing)}")
         for key, entry in data.items():
-            require(isinstance(entry, dict), SOURCE, f"{key} must be a mapping with 'text' or one text per tone")
+            require(isinstance(entry, dict), source, f"{key} must be a mapping with 'text' or one text per tone")
             texts = [entry["text"]] if "text" in entry else [entry.get(t) for t in tones]
-            require(all(isinstance(t, str) and t.strip() for t in texts), SOURCE,
+            require(all(isinstance(t, str) and t.strip() for t in texts), source,
                     f"{key} needs 'text', or all of {', '.join(tones)}")
             allowed = required.get(key, set())
             for text in texts:
                 try:
                     used = {f for _, f, _, _ in string.Formatter().parse(text) if f}
                 except ValueError as exc:
-                    raise PolicyError(f"{SOURCE}: {key} has a broken placeholder: {exc}") from None
-                require(used <= allowed, SOURCE,
+                    raise PolicyError(f"{source}: {key} has a broken placeholder: {exc}") from None
+                require(used <= allowed, source,
                         f"{key} uses unknown placeholder(s) {sorted(used - allowed)}; allowed: {sorted(allowed)}")
             for button in entry.get("buttons") or []:
-                require(isinstance(button, dict) and button.get("title") and button.get("payload"), SOURCE,
+                require(isinstance(button, dict) and button.get("title") and button.get("payload"), source,
                         f"{key}: every button needs a title and a payload")
-        return cls(data, tones)
 
     def render(self, key: str, tone: Optional[str] = None, **values: Any) -> Dict[str, Any]:
         """``{"text": ..., "buttons": [...]}`` ready for ``dispatcher.utter_message(**...)``."""
-        entry = self.entries[key]
+        entry = self.translations.get(current.get(), self.entries)[key]
         text = entry.get("text") or entry.get(tone or self.tones[0]) or entry[self.tones[0]]
         message: Dict[str, Any] = {"text": text.format(**values)}
         buttons: List[Dict[str, str]] = entry.get("buttons") or []

@@ -12,6 +12,7 @@ from typing import Dict, List, Optional
 from actions.commitments import CommitmentPolicy, Instalment
 from actions.payment_terms import parse_amount, parse_months, parse_payment_date
 from actions.account import format_money
+from actions.language import schedule_line, weekday_date
 
 KINDS = ("promise", "plan", "partial", "rest")
 OUTCOME_FOR_KIND = {"promise": "PROMISE_TO_PAY", "plan": "PAYMENT_PLAN", "partial": "PARTIAL_PAYMENT",
@@ -19,8 +20,8 @@ OUTCOME_FOR_KIND = {"promise": "PROMISE_TO_PAY", "plan": "PAYMENT_PLAN", "partia
 
 
 def format_day(day: date, today: date) -> str:
-    text = f"{day:%A} {day.day} {day:%B}"
-    return text if day.year == today.year else f"{text} {day.year}"
+    """The weekday and date, in the conversation's language (the year only when it is not this year's)."""
+    return weekday_date(day, today)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def next_step(draft: Draft, policy: CommitmentPolicy, balance: Decimal, currency
             step.messages.append({"key": "plan_adjusted", "max_months": policy.max_months,
                                   "minimum_instalment": money(policy.minimum_instalment)})
         schedule = policy.plan_schedule(balance, months, today)
-        lines = "\n".join(f"- {money(i.amount)} on {format_day(i.due, today)}" for i in schedule)
+        lines = "\n".join(schedule_line(money(i.amount), format_day(i.due, today)) for i in schedule)
         step.messages.append({"key": "plan_read_back", "months": months, "schedule": lines,
                               "balance": money(balance), "max_months": policy.max_months})
         step.draft, step.ready, step.schedule = replace(draft, months=months), True, schedule

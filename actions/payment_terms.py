@@ -17,6 +17,9 @@ import spacy
 from dateparser.search import search_dates
 from dateutil.relativedelta import relativedelta
 
+from actions.language import DEFAULT, active
+from actions.local_terms import local_amount, local_date, local_months
+
 PATTERNS = Path(__file__).with_name("patterns") / "amounts.jsonl"
 NUMBER_WORDS = {w: n for n, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve".split())}
@@ -52,6 +55,10 @@ def parse_amount(text: str, balance: Decimal) -> Optional[Decimal]:
     """'$250', '250 dollars', 'half', 'the full amount', '300' -> an amount; None when there is none."""
     if not text:
         return None
+    if _local(text):
+        found = local_amount(text)
+        if found is not None:
+            return found
     doc = amount_pipeline()(text)
     for ent in sorted(doc.ents, key=lambda e: {"MONEY": 0, "SHARE": 1, "NUMBER": 2}[e.label_]):
         if ent.label_ == "MONEY":
@@ -72,12 +79,19 @@ def parse_amount(text: str, balance: Decimal) -> Optional[Decimal]:
 
 def parse_months(text: str) -> Optional[int]:
     """'6 months', 'six months', 'in 4 instalments', 'over 3 payments' -> a whole number."""
+    if _local(text or "") and local_months(text):
+        return local_months(text)
     match = re.search(r"\b(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")\s*(?:more\s+)?(?:months?|mos?|monthly|instal{1,2}ments?|payments?)\b",
                       text or "", re.I)
     if not match:
         return None
     word = match.group(1).lower()
     return int(word) if word.isdigit() else NUMBER_WORDS.get(word)
+
+
+def _local(text: str) -> bool:
+    """Spanish and Chinese forms are read in a Spanish or Chinese conversation, and in any Chinese text."""
+    return active() != DEFAULT or bool(re.search(r"[\u4e00-\u9fff]", text))
 
 
 def _amount_spans_removed(text: str) -> str:
@@ -116,6 +130,10 @@ def parse_payment_date(text: str, today: date) -> Optional[date]:
     'tomorrow', '25/12', ...), never before ``today``; None when there is none."""
     if not text:
         return None
+    if _local(text):
+        found = local_date(text, today)
+        if found:
+            return found
     lowered = " " + re.sub(r"\s+", " ", _amount_spans_removed(text).lower()) + " "
     fixed = _fixed_phrase(lowered, today)
     if fixed:
@@ -142,7 +160,7 @@ def parse_payment_date(text: str, today: date) -> Optional[date]:
     if weekday and not re.search(months + r"[a-z]*\s+\d|\d\s*(?:st|nd|rd|th)?\s+(?:of\s+)?" + months, lowered):
         return _next_weekday(today, WEEKDAYS[weekday.group(1)])
     cleaned = re.sub(r"\b(\d{1,2})(st|nd|rd|th)\b", r"\1", lowered).replace(" of ", " ")
-    found = search_dates(cleaned, languages=["en"], settings={
+    found = search_dates(cleaned, languages=list(dict.fromkeys([active(), DEFAULT])), settings={
         "PREFER_DATES_FROM": "future", "RELATIVE_BASE": datetime.combine(today, datetime.min.time()),
         "DATE_ORDER": "DMY", "RETURN_AS_TIMEZONE_AWARE": False})
     for _, moment in found or []:

@@ -1,5 +1,8 @@
 """Intent classifier: TF-IDF over word 1-2-grams and character 2-5-grams, then logistic regression.
 
+Words come from components/segmentation.py (jieba for Chinese), so one model serves English, Spanish and Chinese;
+character n-grams catch Spanish typos and Chinese phrasing the segmenter cuts differently.
+
 On our held-out split it beats DIET without pretrained embeddings (see `make bench`), trains in seconds
 on two cores, and its probabilities feed the FallbackClassifier like any other intent classifier.
 """
@@ -21,6 +24,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
+from components.segmentation import segment
+
 logger = logging.getLogger(__name__)
 MODEL_FILE = "linear_intent_classifier.joblib"
 
@@ -29,7 +34,10 @@ MODEL_FILE = "linear_intent_classifier.joblib"
 class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"C": 20.0, "max_iter": 3000, "word_ngrams": [1, 2], "char_ngrams": [2, 5], "ranking_length": 10}
+        # liblinear (one-vs-rest): as accurate as multinomial lbfgs on our three languages' held-out splits and
+        # trains in seconds instead of minutes on ~8,000 examples; character 1-grams carry Chinese words.
+        return {"C": 10.0, "solver": "liblinear", "max_iter": 3000, "word_ngrams": [1, 2], "char_ngrams": [1, 5],
+                "ranking_length": 10}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  model: Optional[Pipeline] = None) -> None:
@@ -45,9 +53,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     def _new_model(self) -> Pipeline:
         features = make_union(
-            TfidfVectorizer(ngram_range=tuple(self.config["word_ngrams"]), sublinear_tf=True),
+            TfidfVectorizer(tokenizer=segment, token_pattern=None, lowercase=False,
+                            ngram_range=tuple(self.config["word_ngrams"]), sublinear_tf=True),
             TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.config["char_ngrams"]), sublinear_tf=True))
-        return make_pipeline(features, LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"]))
+        return make_pipeline(features, LogisticRegression(C=self.config["C"], solver=self.config["solver"],
+                                                          max_iter=self.config["max_iter"]))
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(TEXT)]

@@ -8,7 +8,8 @@ Routes
   GET  /brand.css        the creditor's colours as CSS variables (so the page never paints unbranded)
   GET  /healthz          200 {"ok": true, "rasa": bool, "actions": bool, "database": bool}; "ok" means this
                          page is up, the others are each part's status
-  POST /api/message      {"message": typed text} or {"payload": one of the page's button payloads}
+  POST /api/message      {"message": typed text} or {"payload": one of the page's button payloads}, optionally
+                         with "language": "en" / "es" / "zh" (the page's language switch)
                          -> {"messages": [{"text", "buttons"}], "notice"?}; 429 {"error", "retry_after"} past the
                          rate limit
   GET  /api/history      the conversation of this browser's cookie -> {"messages": [{"from", "text", "buttons"}]}
@@ -36,6 +37,7 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from sqlalchemy import create_engine, text
 
 from actions.creditor import load_creditor
+from actions.language import LANGUAGES
 from actions.models import database_url
 from channels.commands import (
     MAX_MESSAGE_LENGTH, CommandList, RequestRefused, message_text, parse_json_object,
@@ -51,7 +53,7 @@ CREDITOR_FILE = ROOT / "policy" / "creditor.yml"
 MAX_BODY_BYTES = 16 * 1024
 # A larger body is still read (and dropped) up to this size, so the client gets its 413 rather than a reset.
 DRAIN_BYTES = 1024 * 1024
-EXPECTED = '{"message": "..."} or {"payload": "/..."}'
+EXPECTED = '{"message": "..."} or {"payload": "/..."}, optionally with "language"'
 
 UNAVAILABLE = "The assistant is unavailable right now. Your message was not sent; it will be retried."
 NO_REPLY = "The assistant didn't reply. Please try again in a moment."
@@ -89,6 +91,7 @@ def load_branding(path: Path = CREDITOR_FILE) -> Dict[str, Any]:
     return {"creditor_name": creditor.creditor_name, "assistant_name": creditor.assistant_name,
             "primary_colour": creditor.branding.primary_colour, "accent_colour": creditor.branding.accent_colour,
             "logo_url": f"/static/{creditor.branding.logo}", "max_message_length": MAX_MESSAGE_LENGTH,
+            "languages": [{"code": code, "name": name} for code, name in LANGUAGES.items()],
             "_css": creditor.branding.css_variables()}
 
 
@@ -168,15 +171,19 @@ async def read_body(request: web.Request) -> bytes:
     return b"".join(chunks)
 
 
-def read_page_message(body: bytes, commands: CommandList) -> Tuple[str, bool]:
-    """(text, typed) from a page request body, or RequestRefused."""
+def read_page_message(body: bytes, commands: CommandList) -> Tuple[str, bool, Optional[str]]:
+    """(text, typed, language) from a page request body, or RequestRefused. ``language`` is the debtor's
+    choice on the page's switch (policy/languages.yml), sent with the message that follows the choice."""
     payload = parse_json_object(body, EXPECTED)
+    language = payload.get("language")
+    if language is not None and language not in LANGUAGES:
+        raise RequestRefused(400, f"\"language\" must be one of: {', '.join(LANGUAGES)}.")
     if "payload" in payload:
         button = payload["payload"]
         if not isinstance(button, str) or not commands.allows(button):
             raise RequestRefused(400, "That button is not one of this page's buttons.")
-        return button.strip(), False
-    return message_text(payload.get("message")), True
+        return button.strip(), False, language
+    return message_text(payload.get("message")), True, language
 
 
 @lru_cache(maxsize=4)
@@ -264,7 +271,7 @@ async def post_message(request: web.Request) -> web.Response:
         return error(415, "Send the message as JSON (Content-Type: application/json).")
     try:
         body = await read_body(request)
-        message, typed = read_page_message(body, request.app[COMMANDS_KEY])
+        message, typed, language = read_page_message(body, request.app[COMMANDS_KEY])
     except RequestRefused as refused:
         return error(refused.status, refused.message)
 
@@ -273,8 +280,9 @@ async def post_message(request: web.Request) -> web.Response:
     is_new = secret_value is None
     secret_value = secret_value or conversation.new_secret()
     relay = {"sender": conversation.sender_for(secret_value, settings["secret_key"]), "message": message}
-    if typed:
-        relay["metadata"] = {"typed": True}
+    metadata = {**({"typed": True} if typed else {}), **({"language": language} if language else {})}
+    if metadata:
+        relay["metadata"] = metadata
     response = await _relay(request, relay)
     if is_new:
         conversation.set_cookie(response, request, secret_value)

@@ -6,6 +6,8 @@
   'use strict';
 
   var STORAGE_KEY = 'debtor-chat/v2';
+  // The debtor's language choice outlives "New chat": it is theirs, not the conversation's.
+  var LANGUAGE_KEY = 'debtor-chat/language';
   var OLD_STORAGE_KEYS = ['debtor-chat/v1'];
   // A short token; the assistant itself decides whether it is a real account reference.
   var ACCOUNT_RE = /^[A-Za-z0-9][A-Za-z0-9-]{1,31}$/;
@@ -23,7 +25,8 @@
     creditor: document.getElementById('creditor-name'),
     assistant: document.getElementById('assistant-name'),
     logo: document.getElementById('logo'),
-    restart: document.getElementById('new-conversation')
+    restart: document.getElementById('new-conversation'),
+    language: document.getElementById('language')
   };
 
   var maxLength = 1000;
@@ -37,7 +40,8 @@
     backoff: 1000,
     pollTimer: null,
     bubbles: {},       // outbox id -> its bubble, to update the "not sent yet" status
-    liveGroups: []     // quick-reply groups still clickable
+    liveGroups: [],    // quick-reply groups still clickable
+    language: null     // the language chosen on the switch, if the debtor chose one
   };
 
   // ------------------------------------------------------------ storage
@@ -51,6 +55,13 @@
     var value = {account: state.account, outbox: state.outbox};
     memoryStore = value;
     try { window.localStorage.setItem(STORAGE_KEY, JSON.stringify(value)); } catch (e) { /* private mode */ }
+  }
+
+  function readLanguage() {
+    try { return window.localStorage.getItem(LANGUAGE_KEY); } catch (e) { return null; }
+  }
+  function writeLanguage(code) {
+    try { window.localStorage.setItem(LANGUAGE_KEY, code); } catch (e) { /* private mode */ }
   }
 
   function newId() {
@@ -246,6 +257,7 @@
     state.sending = true;
     showTyping(true);
     var body = item.payload ? {payload: item.message} : {message: item.message};
+    if (item.language) { body.language = item.language; }
     postJson('/api/message', body).then(function (result) {
       finish(item, result);
     }, function () {
@@ -356,7 +368,9 @@
     });
     var greetQueued = state.outbox.some(function (item) { return item.hidden; });
     if (!messages.length && !greetQueued) {
-      state.outbox.unshift({id: newId(), message: greeting(), hidden: true, payload: true});
+      var first = {id: newId(), message: greeting(), hidden: true, payload: true};
+      if (state.language) { first.language = state.language; }
+      state.outbox.unshift(first);
       writeStore();
     }
     // Messages typed earlier that never reached the assistant.
@@ -384,9 +398,36 @@
     if (typeof config.logo_url === 'string' && /^\/static\/[A-Za-z0-9._-]+$/.test(config.logo_url)) {
       els.logo.src = config.logo_url;
     }
+    if (Array.isArray(config.languages) && config.languages.length > 1) { showLanguages(config.languages); }
     var max = parseInt(config.max_message_length, 10);
     if (max > 0) { maxLength = max; els.input.maxLength = max; updateCounter(); }
   }
+
+  // The switch offers the assistant's languages (policy/languages.yml, through /config.json).
+  function showLanguages(languages) {
+    els.language.textContent = '';
+    var known = languages.some(function (l) { return l && l.code === state.language; });
+    if (!known) { state.language = null; }
+    languages.forEach(function (language) {
+      if (!language || typeof language.code !== 'string' || typeof language.name !== 'string') { return; }
+      var option = document.createElement('option');
+      option.value = language.code;
+      option.textContent = language.name;
+      option.lang = language.code;
+      els.language.appendChild(option);
+    });
+    els.language.value = state.language || languages[0].code;
+    document.documentElement.lang = els.language.value;
+    els.language.hidden = false;
+  }
+
+  // Choosing a language asks the assistant to continue in it: the greeting is sent again with the choice.
+  els.language.addEventListener('change', function () {
+    state.language = els.language.value;
+    writeLanguage(state.language);
+    document.documentElement.lang = state.language;
+    enqueue({message: greeting(), hidden: true, payload: true, language: state.language});
+  });
 
   function updateCounter() {
     var length = els.input.value.length;
@@ -424,6 +465,7 @@
   });
 
   var restart = chooseConversation();
+  state.language = readLanguage();
   updateCounter();
   // Messages typed earlier that never reached the assistant stay visible, even before the history loads.
   state.outbox.forEach(function (item) {
