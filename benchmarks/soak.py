@@ -96,8 +96,10 @@ class Soak:
             if self.sent >= self.total or time.monotonic() > self.deadline:
                 break
             self.sent += 1
-            await self.post(session, sender, text, turn)
+            record = await self.post(session, sender, text, turn)
             self.active[sender] = turn
+            if record["error"]:
+                await asyncio.sleep(1)  # as the debtor page does, try the next message a moment later
         del self.active[sender]
 
     async def debtor(self, session: aiohttp.ClientSession) -> None:

@@ -95,7 +95,9 @@ def haproxy_config(bind: str, port: int, servers: Sequence[Tuple[str, str]],
         "    balance leastconn",
         "    option httpchk GET /",
         "    http-check expect status 200",
-        f"    default-server inter 2s fall 3 rise 2 maxconn {PER_REPLICA_CONNECTIONS}",
+        f"    default-server inter 2s fastinter 500ms fall 3 rise 2 maxconn {PER_REPLICA_CONNECTIONS}",
+        # a refused connection takes the replica out at once (least connections would keep picking the dead one)
+        "    default-server observe layer4 error-limit 1 on-error mark-down",
     ]
     if template:
         prefix, count, address = template
@@ -341,6 +343,8 @@ class ScaledStack:
         for name in names:
             self.spawn(name)
         self.wait_ready(names)
+        if "rasa" not in names:  # until HAProxy's checks have taken a replica back in
+            wait_for(f"{self.rasa_url}/status?token={TOKEN}", self.named["rasa"], self.named["rasa"].log, timeout=60)
 
     def stop(self) -> None:
         processes.stop(list(reversed(list(self.named.values()))))
