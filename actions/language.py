@@ -70,6 +70,9 @@ _SPANISH = {"que", "de", "el", "la", "los", "las", "por", "para", "pago", "pagar
             "pues", "ya", "muy", "dinero", "trabajo", "quiero", "puede", "usted", "eso", "esta", "este", "nada",
             "hoy", "mañana", "semana", "sí", "vale", "claro", "necesito", "hablar", "persona", "le", "lo", "del",
             "cuando", "como", "porque", "soy", "estoy", "señor", "señora", "saldo", "cuánto", "cuanto", "debo"}
+# Words no English message uses: one of them is enough ("hola", "gracias").
+_SPANISH_ONLY = {"hola", "gracias", "buenas", "buenos", "quiero", "tengo", "puedo", "necesito", "deuda", "usted",
+                 "señor", "señora", "ustedes", "pagaré", "mañana", "cuánto", "cuanto", "debo", "vale", "dinero"}
 _ENGLISH = {"the", "i", "you", "my", "is", "it", "to", "and", "pay", "can", "will", "what", "this", "that", "have",
             "not", "don't", "i'm", "we", "of", "for", "please", "hello", "hi", "thanks", "yes", "no", "next", "month"}
 
@@ -82,7 +85,8 @@ def detect(text: str) -> Optional[str]:
         return "zh"
     lowered = text.lower()
     words = _WORDS.findall(lowered)
-    spanish = sum(w in _SPANISH for w in words) + (2 if _SPANISH_MARKS.search(lowered) else 0)
+    spanish = (sum(w in _SPANISH for w in words) + sum(w in _SPANISH_ONLY for w in words)
+               + (2 if _SPANISH_MARKS.search(lowered) else 0))
     english = sum(w in _ENGLISH for w in re.findall(r"[a-z']+", lowered))
     if spanish >= 2 and spanish > english and "es" in LANGUAGES:
         return "es"

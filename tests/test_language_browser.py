@@ -36,6 +36,7 @@ def test_the_switch_offers_three_languages_and_the_choice_is_remembered(stack, n
     wait_for_reply(page, before)
     assert "cuenta" in texts(page, BOT)[-1].lower(), texts(page, BOT)
     assert page.evaluate("document.documentElement.lang") == "es"
+    expect(page.locator("#send")).to_have_text("Enviar")
 
     page.reload()
     expect(page.locator("#language")).to_have_value("es")

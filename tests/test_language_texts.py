@@ -160,7 +160,8 @@ def test_money_dates_and_overdue_are_written_for_the_language():
 
 
 @pytest.mark.parametrize("text, language", [
-    ("hola, quiero pagar mi deuda", "es"), ("buenas, ¿cuánto debo?", "es"), ("你好，我想还款", "zh"),
+    ("hola, quiero pagar mi deuda", "es"), ("buenas, ¿cuánto debo?", "es"), ("hola", "es"), ("Gracias", "es"),
+    ("你好，我想还款", "zh"), ("hi", "en"), ("I'm out of work, can we talk next month?", "en"),
     ("hello, I want to pay", "en"), ("AC-10023", None), ("12/04/1980", None)])
 def test_the_language_of_a_first_message_is_recognised(text, language):
     assert L.detect(text) == language

@@ -403,6 +403,27 @@
     if (max > 0) { maxLength = max; els.input.maxLength = max; updateCounter(); }
   }
 
+  // The page's own words in the chosen language (the assistant's words come from the assistant).
+  var PAGE_TEXT = {
+    en: {placeholder: 'Type your message', send: 'Send', restart: 'New chat', label: 'Your message',
+         safety: 'Never type card numbers or passwords here.'},
+    es: {placeholder: 'Escriba su mensaje', send: 'Enviar', restart: 'Nuevo chat', label: 'Su mensaje',
+         safety: 'Nunca escriba aquí números de tarjeta ni contraseñas.'},
+    zh: {placeholder: '请输入消息', send: '发送', restart: '新对话', label: '您的消息',
+         safety: '请勿在此输入银行卡号或密码。'}
+  };
+
+  function pageIn(code) {
+    document.documentElement.lang = code;
+    var words = PAGE_TEXT[code];
+    if (!words) { return; }
+    els.input.placeholder = words.placeholder;
+    document.getElementById('send').textContent = words.send;
+    els.restart.textContent = words.restart;
+    document.querySelector('label[for="message"]').textContent = words.label;
+    document.getElementById('safety').textContent = words.safety;
+  }
+
   // The switch offers the assistant's languages (policy/languages.yml, through /config.json).
   function showLanguages(languages) {
     els.language.textContent = '';
@@ -417,7 +438,7 @@
       els.language.appendChild(option);
     });
     els.language.value = state.language || languages[0].code;
-    document.documentElement.lang = els.language.value;
+    pageIn(els.language.value);
     els.language.hidden = false;
   }
 
@@ -425,7 +446,7 @@
   els.language.addEventListener('change', function () {
     state.language = els.language.value;
     writeLanguage(state.language);
-    document.documentElement.lang = state.language;
+    pageIn(state.language);
     enqueue({message: greeting(), hidden: true, payload: true, language: state.language});
   });
 
