@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import yaml
 
 from actions.escalation import EscalationPolicy
-from actions.language import DEFAULT, texts
+from actions.language import DEFAULT, TEXTS, texts
 from actions.policy_files import PROJECT_ROOT, PolicyError, load_policy, require
 
 SOURCE = "policy/compliance.yml"
@@ -72,6 +72,9 @@ class CompliancePolicy:
         for phrase, backing in phrases.items():
             require(backing in CLAIM_BACKINGS, SOURCE,
                     f"claim {phrase!r}: unknown backing {backing!r} (known: {', '.join(sorted(CLAIM_BACKINGS))})")
+        for code, local in TEXTS.items():
+            unknown = sorted({b for b in local.claims.values()} - set(CLAIM_BACKINGS))
+            require(not unknown, f"policy/{code}/policy.yml", f"claims: unknown backing(s) {unknown}")
         blocked = data.get("blocked_message")
         require(isinstance(blocked, str) and blocked.strip(), SOURCE, "blocked_message must be text")
         try:
@@ -147,7 +150,10 @@ class CompliancePolicy:
             for variation in variations:
                 recorded = any(c.get("name") == "stop_recorded" and c.get("value") is True
                                for c in variation.get("condition") or [])
-                claims = [p for p, b in self.claims.items() if b == "stop_recorded" and p in variation.get("text", "")]
+                language = next((c.get("value") for c in variation.get("condition") or []
+                                 if c.get("name") == "language"), None)
+                phrases = self.claims if texts(language or DEFAULT) is None else texts(language).claims
+                claims = [p for p, b in phrases.items() if b == "stop_recorded" and p in variation.get("text", "")]
                 if claims and not recorded:
                     raise PolicyError(f"{source}: {stop.acknowledgement} says {claims[0]!r} in a variation "
                                       "not conditioned on stop_recorded: true")

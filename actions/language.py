@@ -140,6 +140,8 @@ class LanguageTexts:
     forbidden_terms: List[str]
     blocked_message: str
     formats: Formats
+    claim_words: List[str]
+    claims: Dict[str, str]  # claim phrase -> its backing, as policy/compliance.yml claims
 
     @classmethod
     def load(cls, code: str) -> "LanguageTexts":
@@ -160,9 +162,14 @@ class LanguageTexts:
         require(not bad, source, f"allowed_consequences use forbidden term(s) {bad}")
         blocked = data.get("blocked_message")
         require(isinstance(blocked, str) and blocked.strip(), source, "blocked_message must be text")
+        claims = data.get("claims") or {}
+        words, phrases = claims.get("words"), claims.get("phrases")
+        require(isinstance(words, list) and words and isinstance(phrases, dict) and phrases, source,
+                "claims needs 'words' and 'phrases', as policy/compliance.yml claims")
         return cls(code, dict(creditor), consequences, str(data.get("consequences_separator", ", ")),
                    str(data.get("consequences_last_separator", " and ")), forbidden, blocked,
-                   Formats.from_yaml(data.get("formats"), source))
+                   Formats.from_yaml(data.get("formats"), source), [str(w).lower() for w in words],
+                   {str(k): str(v) for k, v in phrases.items()})
 
 
 TEXTS: Dict[str, LanguageTexts] = {code: LanguageTexts.load(code) for code in OTHERS}

@@ -2,6 +2,7 @@
 domain responses, the disclosure and the compliance acknowledgements; values are written for the language;
 forbidden terms are caught in every language."""
 import copy
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -175,3 +176,55 @@ def test_the_language_follows_the_page_then_the_first_message_then_the_account_u
     assert L.choose("zh", True, "¿puede hablar en español?", None) == "es"
     assert L.choose("es", True, "in English please", None) == "en"
     assert L.choose("en", True, "hi", "zh") == "zh"             # the page's switch is a request to switch
+
+
+def wording_in(language):
+    """(where, text, context) for everything the assistant can say in ``language`` (as tests/test_script_claims.py
+    collects the English wording); stop intents' scripts are never said."""
+    found = []
+    for objection, tones in LIBRARY.translations[language].items():
+        if objection in COMPLIANCE.stops:
+            continue
+        for tone, variants in tones.items():
+            found += [(f"{objection}.{tone}", text, {"objection": objection}) for text in variants]
+    for key, entry in MESSAGES.translations[language].items():
+        found += [(key, entry[f], {"message": key}) for f in ("text", *POLICY.tones) if isinstance(entry.get(f), str)]
+    for name, variations in DOMAIN["responses"].items():
+        for variation in variations:
+            if variation_language(variation) == language:
+                condition = {c["name"]: c["value"] for c in variation["condition"] if c["name"] != "language"}
+                found.append((f"{name} {condition}", variation["text"], {"response": name, "condition": condition}))
+    return found
+
+
+def backing_applies(backing, context):
+    """Where each kind of claim is true (the same rules as tests/test_script_claims.py for English)."""
+    objection, condition = context.get("objection"), context.get("condition", {})
+    acknowledgements = {s.acknowledgement for s in COMPLIANCE.stops.values()}
+    return {"COMPLAINT": COMPLIANCE.holds.get(objection) == backing,
+            "PAYMENT_TRACE": COMPLIANCE.holds.get(objection) == backing,
+            "hold": objection in COMPLIANCE.holds,
+            "stop_recorded": condition.get("stop_recorded") is True,
+            "stop_pending": condition.get("stop_recorded") is False,
+            "unverified_stop": condition == {"verified": False} and context.get("response") in acknowledgements,
+            "HUMAN_HANDOFF": context.get("message") == "handoff",
+            "pressure_stopped": context.get("message") == "pressure_stopped"
+            or context.get("response") in acknowledgements,
+            "commitment": True}[backing]
+
+
+@pytest.mark.parametrize("language", OTHERS)
+def test_every_promise_in_the_language_is_a_listed_claim_said_only_where_it_is_true(language):
+    local = L.TEXTS[language]
+    said = wording_in(language)
+    unbacked, wrong = [], []
+    for where, text, context in said:
+        for sentence in (s for s in re.split(r"(?<=[.?!。？！])\s*|\n", text) if s.strip()):
+            phrases = [p for p in local.claims if p.lower() in sentence.lower()]
+            if any(word in sentence.lower() for word in local.claim_words) and not phrases:
+                unbacked.append(f"{where}: {sentence}")
+            wrong += [f"{where}: {p!r}" for p in phrases if not backing_applies(local.claims[p], context)]
+    assert not unbacked, "promises with no listed claim:\n" + "\n".join(unbacked)
+    assert not wrong, "claims said where nothing makes them true:\n" + "\n".join(wrong)
+    everything = " ".join(text for _, text, _ in said).lower()
+    assert [p for p in local.claims if p.lower() not in everything] == []
