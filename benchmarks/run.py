@@ -36,7 +36,8 @@ from benchmarks import procstat, report  # noqa: E402
 from benchmarks.progress import Progress, follow_all  # noqa: E402
 
 TODAY = "2026-11-22"
-SECTIONS = ["entities", "nlu", "ledger", "load", "baselines", "startup", "training"]
+SECTIONS = ["entities", "nlu", "languages", "practice", "review", "ledger", "load", "baselines", "scaling", "startup",
+            "training"]
 # (concurrent conversations, conversations per repeat, repeats or None for --repeats); c=64 is one run:
 # 384 messages at the ~6-10 messages/s this stack manages on 2 cores is most of a minute per repeat.
 FULL_LEVELS = [(1, 3, None), (4, 8, None), (16, 16, None), (64, 64, 1)]
@@ -258,6 +259,26 @@ def section_baselines(ctx: Dict) -> Dict:
     return baseline_bots.run(levels, ctx["log"], ctx["work"] / "baselines", long=FULL_LONG)
 
 
+def section_languages(ctx: Dict) -> Dict:
+    from benchmarks import nlu_languages
+    return nlu_languages.per_language_scores(ctx["work"] / "languages")
+
+
+def section_practice(ctx: Dict) -> Dict:
+    from benchmarks import practice_nlu
+    return practice_nlu.run(ctx["work"])
+
+
+def section_review(ctx: Dict) -> Dict:
+    from benchmarks import review_inbox
+    return review_inbox.run(conversations=300 if ctx["smoke"] else 10000, repeats=3 if ctx["smoke"] else 20)
+
+
+def section_scaling(ctx: Dict) -> Dict:
+    from benchmarks import scaling
+    return scaling.measure(log=ctx["log"])
+
+
 def goals(results: Dict) -> Dict:
     """The turn-cost and one-process figures of issue 11, from sections of this same run (None where missing)."""
     webhook = {r["concurrency"]: r for r in (results.get("load") or {}).get("webhook", [])}
@@ -271,6 +292,7 @@ def goals(results: Dict) -> Dict:
         "one_process_max_messages_per_s": max((r["messages_per_s"] or 0 for r in webhook.values()), default=None),
         "turn_2_p50_ms": long.get("turn_2_p50_ms"), "turn_20_p50_ms": long.get("turn_20_p50_ms"),
         "turn_20_over_turn_2_p50": long.get("turn_20_over_turn_2_p50"),
+        "scale_ratio_2_vs_1": (results.get("scaling") or {}).get("scale_ratio_2_vs_1"),
     }
 
 
@@ -290,11 +312,12 @@ def section_training(ctx: Dict) -> Dict:
 
 
 # sections whose timings are figures: nothing of ours may still be starting in the background
-TIMED_ALONE = {"ledger", "baselines", "startup", "training"}
+TIMED_ALONE = {"ledger", "baselines", "review", "scaling", "startup", "training"}
 
 RUNNERS: Dict[str, Callable[[Dict], Dict]] = {
     "entities": section_entities, "nlu": section_nlu, "ledger": section_ledger, "load": section_load,
-    "baselines": section_baselines,
+    "baselines": section_baselines, "languages": section_languages, "practice": section_practice,
+    "review": section_review, "scaling": section_scaling,
     "startup": section_startup, "training": section_training,
 }
 
