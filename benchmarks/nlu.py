@@ -20,11 +20,8 @@ RASA = str(Path(sys.executable).parent / "rasa")
 SEED = 2026
 
 
-def stratified_split(folder: Path, fraction: float = 0.8, seed: int = SEED) -> Tuple[Path, Path]:
-    """Writes train.yml and test.yml under ``folder``: per intent, ``fraction`` of examples to training."""
-    # The default language's data only (data/nlu/*.yml); Spanish and Chinese are scored on their own splits
-    # by benchmarks/nlu_languages.py.
-    data = TrainingData().merge(*[load_data(str(p)) for p in sorted((ROOT / "data" / "nlu").glob("*.yml"))])
+def split_examples(data: TrainingData, fraction: float = 0.8, seed: int = SEED) -> Tuple[List, List]:
+    """Per intent, ``fraction`` of the examples (shuffled with ``seed``) to training, the rest to testing."""
     by_intent: Dict[str, List] = defaultdict(list)
     for example in data.intent_examples:
         by_intent[example.get("intent")].append(example)
@@ -36,6 +33,15 @@ def stratified_split(folder: Path, fraction: float = 0.8, seed: int = SEED) -> T
         cut = round(len(examples) * fraction)
         train += examples[:cut]
         test += examples[cut:]
+    return train, test
+
+
+def stratified_split(folder: Path, fraction: float = 0.8, seed: int = SEED) -> Tuple[Path, Path]:
+    """Writes train.yml and test.yml under ``folder``: per intent, ``fraction`` of examples to training."""
+    # The default language's data only (data/nlu/*.yml); Spanish and Chinese are scored on their own splits
+    # by benchmarks/nlu_languages.py.
+    data = TrainingData().merge(*[load_data(str(p)) for p in sorted((ROOT / "data" / "nlu").glob("*.yml"))])
+    train, test = split_examples(data, fraction, seed)
     folder.mkdir(parents=True, exist_ok=True)
     train_path, test_path = folder / "train.yml", folder / "test.yml"
     train_path.write_text(TrainingData(train, regex_features=data.regex_features).nlu_as_yaml())

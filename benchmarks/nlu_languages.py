@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import subprocess
-from collections import defaultdict
 from pathlib import Path
 from typing import Dict, List
 
@@ -17,7 +15,7 @@ import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from benchmarks.nlu import RASA, ROOT, SEED, scores_from_predictions
+from benchmarks.nlu import RASA, ROOT, scores_from_predictions, split_examples
 
 NLU_DIR = ROOT / "data" / "nlu"
 
@@ -35,27 +33,12 @@ def language_data(language: str) -> TrainingData:
     return load_data(str(NLU_DIR / language))
 
 
-def split(data: TrainingData, fraction: float = 0.8, seed: int = SEED):
-    by_intent: Dict[str, List] = defaultdict(list)
-    for example in data.intent_examples:
-        by_intent[example.get("intent")].append(example)
-    rng = random.Random(seed)
-    train, test = [], []
-    for intent in sorted(by_intent):
-        examples = sorted(by_intent[intent], key=lambda e: e.get("text"))
-        rng.shuffle(examples)
-        cut = round(len(examples) * fraction)
-        train += examples[:cut]
-        test += examples[cut:]
-    return train, test
-
-
 def per_language_scores(out: Path, config: Path = ROOT / "config.yml") -> Dict[str, Dict]:
     """{language: {macro_f1, accuracy, per_intent_f1, test_examples}} for the project's pipeline."""
     out.mkdir(parents=True, exist_ok=True)
     train_all, tests, regexes = [], {}, load_data(str(NLU_DIR / "regex.yml")).regex_features
     for language in languages():
-        train, tests[language] = split(language_data(language))
+        train, tests[language] = split_examples(language_data(language))
         train_all += train
     train_path = out / "train.yml"
     train_path.write_text(TrainingData(train_all, regex_features=regexes).nlu_as_yaml())
