@@ -519,3 +519,36 @@ class ActionNegotiateCommitment(CollectionsAction):
         if asked_kind and asked_kind != draft.kind and not (draft.kind == "rest" and asked_kind == "promise"):
             draft = Draft(kind=asked_kind)
         return negotiate(dispatcher, tracker, account, draft)
+
+
+class ActionCarryOn(CollectionsAction):
+    """After a language switch (confirmed by utter_language_switched): asks again, now in the new language, for
+    whatever the conversation was waiting for; nothing already said (introduction, disclosure) is repeated."""
+
+    def name(self) -> Text:
+        return "action_carry_on"
+
+    def act(self, dispatcher, tracker):
+        account = verified_account(tracker)
+        if account is None:
+            if tracker.get_slot("verification_locked"):
+                tell(dispatcher, "verification_locked", **creditor().contact())
+                return []
+            if not introduced(tracker):
+                tell(dispatcher, "introduction", assistant_name=creditor().assistant_name,
+                     creditor_name=creditor().creditor_name)
+            return ask_for_identity(dispatcher, tracker)
+        if tracker.get_slot("pressure_stopped"):
+            tell(dispatcher, "pressure_stopped")
+            return []
+        if tracker.get_slot("commitment"):
+            return negotiate(dispatcher, tracker, account, draft_from_slots(tracker), text="")
+        tell(dispatcher, "way_forward", tone=tracker.get_slot("tone"))
+        return []
+
+
+def introduced(tracker: Tracker) -> bool:
+    """Whether the assistant spoke before the debtor's latest message."""
+    events = list(tracker.events)
+    latest = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    return any(e.get("event") == "bot" for e in events[:latest])

@@ -1,9 +1,10 @@
 """Which texts may act as Rasa commands ("/intent" or "/intent{json}"), and how bad request input is refused.
 
 Rasa treats any message starting with "/" as an intent with slot payloads. Here only the payloads of our own
-buttons (every ``buttons`` list in domain.yml responses and policy/messages.yml) and the debtor page's greeting
-(``/greet``, or ``/greet{"account_id": "<reference from the link>"}``) may do that. Everything else a person
-types reaches the assistant as plain text. No Rasa import here, so the web server uses it too.
+buttons (every ``buttons`` list in domain.yml responses and policy/messages.yml), the debtor page's greeting
+(``/greet``, or ``/greet{"account_id": "<reference from the link>"}``) and its language switch
+(``/switch_language``) may do that. Everything else a person types reaches the assistant as plain text. No Rasa
+import here, so the web server uses it too.
 """
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ BUTTON_SOURCES = (ROOT / "domain.yml", ROOT / "policy" / "messages.yml")
 COMMAND_PREFIX = "/"
 # The debtor page greets with this intent; a deep link adds the account reference it carries (web/static/app.js).
 GREETING = "/greet"
+# The page's language switch asks the assistant to go on in the language it sends along (web/static/app.js).
+LANGUAGE_SWITCH = "/switch_language"
 DEEP_LINK_ENTITY = "account_id"
 # Loose on purpose: the actions decide whether it is a real reference; this only keeps the payload a short token.
 DEEP_LINK_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,31}$")
@@ -69,7 +72,7 @@ class CommandList:
 
     @classmethod
     def load(cls, sources: Iterable[Path] = BUTTON_SOURCES) -> "CommandList":
-        return cls(button_payloads(sources) | {GREETING})
+        return cls(button_payloads(sources) | {GREETING, LANGUAGE_SWITCH})
 
     def allows(self, text: str) -> bool:
         text = text.strip()

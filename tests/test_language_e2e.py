@@ -126,3 +126,55 @@ def test_a_stop_request_in_any_language_stops_pressure(ledger, opening, stop):
     say(stack, sender, opening)
     said = texts(say(stack, sender, stop))
     assert said.strip() and stack.slots(sender)["pressure_stopped"] is True
+
+
+def test_asking_for_spanish_by_name_after_verification_confirms_once_and_carries_on(ledger):
+    stack, sender = ledger, new_sender("switch")
+    say(stack, sender, "hello")
+    say(stack, sender, "AC-77103")
+    assert "This is an attempt to collect a debt" in texts(say(stack, sender, "12/04/1980"))
+    assert "1,250.00 USD" in texts(say(stack, sender, "I'll pay next month"))
+    before = stack.slots(sender)
+    assert before["language"] == "en" and before["tone"] == "gentle"
+
+    switched = say(stack, sender, "¿podemos hablar en español?")
+    said = [reply.get("text", "") for reply in switched]
+    assert said[0] == "De acuerdo, seguimos en español.", said
+    assert sum("seguimos en español" in text for text in said) == 1
+    assert "¿Cómo le gustaría resolverlo?" in said[-1], "carries on: the way forward, in Spanish"
+    assert "intento de cobrar" not in " ".join(said) and "Dana" not in " ".join(said), "no second welcome"
+    after = stack.slots(sender)
+    assert after["language"] == "es"
+    assert {k: after[k] for k in ("verified", "account_id", "tone", "objections_raised")} == \
+        {k: before[k] for k in ("verified", "account_id", "tone", "objections_raised")}
+
+    script = say(stack, sender, "es que me quedé sin trabajo")
+    assert "1.250,00 US$" in texts(script) and "USD" not in texts(script)
+    assert stack.slots(sender)["tone"] == "firm"
+    assert {b["payload"] for r in script for b in r.get("buttons") or []} >= {"/promise_to_pay"}
+
+
+def test_a_switch_in_the_middle_of_a_promise_reads_it_back_in_the_new_language_and_loses_nothing(ledger):
+    stack, sender = ledger, new_sender("switch-promise")
+    say(stack, sender, "hola, buenas tardes")
+    say(stack, sender, "mi cuenta es AC-77101")
+    say(stack, sender, "nací el 12 de abril de 1980")
+    assert "500,00 US$" in texts(say(stack, sender, "le puedo pagar quinientos el viernes"))
+
+    switched = [reply.get("text", "") for reply in say(stack, sender, "in English please")]
+    assert switched[0] == "Sure, let's continue in English.", switched
+    assert "So: 500.00 USD on Friday 27 November. Shall I note that?" in switched[-1], switched
+    assert stack.slots(sender)["pending_confirmation"] == "commitment"
+    recorded = texts(say(stack, sender, "yes, note it"))
+    assert "500.00 USD" in recorded and stack.slots(sender)["outcome"] == "PROMISE_TO_PAY"
+
+
+def test_the_page_switch_before_verification_asks_again_for_what_is_missing(ledger):
+    stack, sender = ledger, new_sender("page-switch")
+    say(stack, sender, "/greet")
+    say(stack, sender, "AC-77103")
+    switched = [reply.get("text", "") for reply in say(stack, sender, "/switch_language", language="zh")]
+    assert switched[0] == "好的，我们用中文继续。", switched
+    assert "出生日期" in switched[-1] and len(switched) == 2, "no second introduction"
+    assert stack.slots(sender)["language"] == "zh"
+    assert stack.slots(sender)["verified"] is False

@@ -19,7 +19,7 @@ from tests.servers import free_port
 from web.rate_limit import RateLimiter
 
 
-def test_command_list_is_every_button_payload_in_domain_and_messages_plus_the_greeting():
+def test_command_list_is_every_button_payload_in_domain_and_messages_plus_the_greeting_and_language_switch():
     commands = CommandList.load()
     domain = yaml.safe_load((ROOT / "domain.yml").read_text())
     messages = yaml.safe_load((ROOT / "policy" / "messages.yml").read_text())
@@ -28,7 +28,7 @@ def test_command_list_is_every_button_payload_in_domain_and_messages_plus_the_gr
     from_messages = {b["payload"] for entry in messages.values() if isinstance(entry, dict)
                      for b in entry.get("buttons") or []}
     assert from_domain and from_messages
-    assert commands.payloads == from_domain | from_messages | {"/greet"}
+    assert commands.payloads == from_domain | from_messages | {"/greet", "/switch_language"}
     for typed in ("/restart", "/back", "/session_start", "/stop", "/ask_balance", '/greet{"verified": true}',
                   '/greet{"account_id": "AC-10023", "verified": true}', '/greet{"account_id": ["AC-10023"]}',
                   '/greet{"account_id": "<script>"}', "/greet@1.0", "/affirm{}", "/ affirm"):
