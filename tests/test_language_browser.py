@@ -1,5 +1,6 @@
 """The debtor page's language switch in real Chromium: it offers English, Español and 中文, the assistant
-continues in the chosen language, the choice is remembered, and a Chinese conversation fits a 360 px phone."""
+confirms once and continues in the chosen language, the page's own words (offline banner included) follow it,
+the choice is remembered, and a Chinese conversation fits a 360 px phone."""
 import io
 import re
 
@@ -8,8 +9,8 @@ from playwright.sync_api import expect
 
 from actions.ledger import AccountRepository
 from commands.import_accounts import import_accounts
-from tests.test_widget_browser import (BOT, DESKTOP, PHONE, assert_clean, browser, new_context,  # noqa: F401
-                                       open_page, screenshot, send, texts, wait_for_reply)
+from tests.test_widget_browser import (BOT, DESKTOP, PHONE, USER, assert_clean, browser,  # noqa: F401
+                                       new_context, open_page, screenshot, send, texts, wait_for_reply)
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LEDGER = ("account_id,full_name,date_of_birth,balance,currency,due_date,legal_action_allowed,broken_promises,language\n"
@@ -69,3 +70,38 @@ def test_a_chinese_conversation_renders_on_a_360px_phone(stack, new_context, chi
     assert switch and switch["x"] + switch["width"] <= 360
     screenshot(page, "phone-conversation-zh")
     assert_clean(page)
+
+
+def test_switching_to_chinese_turns_the_page_and_the_assistant_chinese_even_offline(stack, new_context):
+    page = open_page(new_context(PHONE), stack)
+    wait_for_reply(page, 0)
+    before = page.locator(BOT).count()
+    page.locator("#language").select_option("zh")
+    wait_for_reply(page, before)
+    said = texts(page, BOT)[before:]
+    assert said[0] == "好的，我们用中文继续。" and len(said) == 2, said
+    assert "账户编号" in said[1], "carries on: asks again for the account reference, in Chinese"
+    assert page.locator(USER).count() == 0, "the switch is not shown as something the debtor said"
+
+    assert page.evaluate("document.documentElement.lang") == "zh"
+    expect(page.locator("#send")).to_have_text("发送")
+    expect(page.locator("#new-conversation")).to_have_text("新对话")
+    expect(page.locator("#message")).to_have_attribute("placeholder", "请输入消息")
+    expect(page.locator("#safety")).to_have_text("请勿在此输入银行卡号或密码。")
+    assert page.locator("label[for=message]").text_content() == "您的消息"
+
+    # The assistant stops answering: the page's banner and the queued message's note are Chinese too.
+    page.route("**/api/message", lambda route: route.abort())
+    page.route("**/healthz", lambda route: route.abort())
+    page.fill("#message", "AC-10023")
+    page.press("#message", "Enter")
+    expect(page.locator("#banner")).to_have_text("暂时无法连接助手，正在重试…… 恢复连接后会发送您的消息。")
+    expect(page.locator("#log .msg.user.pending .status")).to_have_text("尚未发送——恢复连接后会自动发送。")
+    screenshot(page, "phone-offline-zh")
+
+    page.unroute("**/api/message")
+    page.unroute("**/healthz")
+    expect(page.locator("#banner")).to_be_empty()
+    expect(page.locator(BOT, has_text="出生日期").first).to_be_visible()
+    assert page.locator("#log .msg.pending").count() == 0
+    assert page.dialogs == [] and not [p for p in page.problems if p.startswith("page error")], page.problems

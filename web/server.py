@@ -10,8 +10,9 @@ Routes
                          page is up, the others are each part's status
   POST /api/message      {"message": typed text} or {"payload": one of the page's button payloads}, optionally
                          with "language": "en" / "es" / "zh" (the page's language switch)
-                         -> {"messages": [{"text", "buttons"}], "notice"?}; 429 {"error", "retry_after"} past the
-                         rate limit
+                         -> {"messages": [{"text", "buttons"}], "notice"?, "notice_code"?}; 429 {"error", "code",
+                         "retry_after"} past the rate limit. Every error is {"error": English text, "code": one of
+                         ERROR_CODES}; the page shows its own text for the code in the debtor's language
   GET  /api/history      the conversation of this browser's cookie -> {"messages": [{"from", "text", "buttons"}]}
   POST /api/new-chat     ends this browser's conversation (clears the cookie) -> {"ok": true}
 
@@ -20,8 +21,9 @@ is derived from it (web.conversation). Cross-site POSTs are refused. The Rasa au
 
 Environment: BIND_HOST (default loopback), WEB_SECRET_KEY and RASA_AUTH_TOKEN (launcher.environment refuses
 public defaults outside development), WEB_RATE_LIMIT messages per WEB_RATE_WINDOW seconds and client address
-(default 60 per 60), WEB_PUBLIC_ORIGIN (comma-separated origins also accepted on POSTs, e.g. behind a proxy that
-rewrites Host), ACCOUNTS_DB_URL (checked by /healthz).
+(default 60 per 60), TRUSTED_PROXIES (the load balancers whose X-Forwarded-For names the client address the limit
+counts; web.proxies), WEB_PUBLIC_ORIGIN (comma-separated origins also accepted on POSTs, e.g. behind a proxy
+that rewrites Host), ACCOUNTS_DB_URL (checked by /healthz).
 """
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ from channels.commands import (
 )
 from launcher.environment import bind_host, secret
 from web import conversation
+from web.proxies import TrustedProxies
 from web.rate_limit import RateLimiter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +65,9 @@ UPSTREAM_ERROR = "The assistant couldn't handle that message. Please try again o
 TOO_MANY = ("You're sending messages faster than the assistant can take them. Please wait {seconds} seconds; "
             "your message will be sent then.")
 CROSS_SITE = "Requests from other sites are not accepted."
+# What went wrong, for the page to say in the debtor's language (web/static/app.js PAGE_TEXT errors).
+ERROR_CODES = ("bad_request", "too_long", "cross_site", "rate_limited", "too_slow", "unavailable", "upstream",
+               "no_reply", "history_unavailable")
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -78,6 +84,7 @@ SETTINGS_KEY = web.AppKey("settings", dict)
 SESSION_KEY = web.AppKey("session", ClientSession)
 COMMANDS_KEY = web.AppKey("commands", CommandList)
 LIMITER_KEY = web.AppKey("limiter", RateLimiter)
+PROXIES_KEY = web.AppKey("proxies", TrustedProxies)
 
 
 # ---------------------------------------------------------------- branding
@@ -97,8 +104,8 @@ def load_branding(path: Path = CREDITOR_FILE) -> Dict[str, Any]:
 
 # ---------------------------------------------------------------- helpers
 
-def error(status: int, message: str, **extra: Any) -> web.Response:
-    return web.json_response({"error": message, **extra}, status=status)
+def error(status: int, message: str, code: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": message, "code": code, **extra}, status=status)
 
 
 def messages_from_rasa(replies: Any) -> List[Dict[str, Any]]:
@@ -222,7 +229,7 @@ async def security_headers(request: web.Request, handler):
 async def same_site_only(request: web.Request, handler):
     if request.method not in ("GET", "HEAD", "OPTIONS") and \
             conversation.is_cross_site(request, request.app[SETTINGS_KEY]["public_origins"]):
-        return error(403, CROSS_SITE)
+        return error(403, CROSS_SITE, "cross_site")
     return await handler(request)
 
 
@@ -264,16 +271,16 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def post_message(request: web.Request) -> web.Response:
-    wait = request.app[LIMITER_KEY].retry_after(request.remote or "")
+    wait = request.app[LIMITER_KEY].retry_after(request.app[PROXIES_KEY].client_address(request))
     if wait:
         return _too_many(wait)
     if request.content_type != "application/json":
-        return error(415, "Send the message as JSON (Content-Type: application/json).")
+        return error(415, "Send the message as JSON (Content-Type: application/json).", "bad_request")
     try:
         body = await read_body(request)
         message, typed, language = read_page_message(body, request.app[COMMANDS_KEY])
     except RequestRefused as refused:
-        return error(refused.status, refused.message)
+        return error(refused.status, refused.message, "too_long" if refused.status == 413 else "bad_request")
 
     settings = request.app[SETTINGS_KEY]
     secret_value = conversation.secret_from(request)
@@ -290,7 +297,7 @@ async def post_message(request: web.Request) -> web.Response:
 
 
 def _too_many(wait: int) -> web.Response:
-    response = error(429, TOO_MANY.format(seconds=wait), retry_after=wait)
+    response = error(429, TOO_MANY.format(seconds=wait), "rate_limited", retry_after=wait)
     response.headers["Retry-After"] = str(wait)
     return response
 
@@ -305,20 +312,20 @@ async def _relay(request: web.Request, relay: Dict[str, Any]) -> web.Response:
                 answer = await resp.json(content_type=None)
                 log.warning("Rasa refused a message with %s", resp.status)
                 return error(resp.status, answer.get("error") if isinstance(answer, dict)
-                             and isinstance(answer.get("error"), str) else UPSTREAM_ERROR)
+                             and isinstance(answer.get("error"), str) else UPSTREAM_ERROR, "upstream")
             if resp.status != 200:
                 log.warning("Rasa answered %s to a message", resp.status)
-                return error(502, UPSTREAM_ERROR)
+                return error(502, UPSTREAM_ERROR, "upstream")
             replies = await resp.json(content_type=None)
     except asyncio.TimeoutError:
         # Rasa may still process it, so the page must not resend it automatically.
-        return error(504, TOO_SLOW)
+        return error(504, TOO_SLOW, "too_slow")
     except (ClientError, OSError, ValueError) as exc:
         log.warning("Rasa is unreachable: %s", exc)
-        return error(503, UNAVAILABLE)
+        return error(503, UNAVAILABLE, "unavailable")
     messages = messages_from_rasa(replies)
     if not messages:
-        return web.json_response({"messages": [], "notice": NO_REPLY})
+        return web.json_response({"messages": [], "notice": NO_REPLY, "notice_code": "no_reply"})
     return web.json_response({"messages": messages})
 
 
@@ -336,11 +343,11 @@ async def get_history(request: web.Request) -> web.Response:
                 return web.json_response({"messages": []})
             if resp.status != 200:
                 log.warning("Rasa answered %s to a tracker request", resp.status)
-                return error(502, "The conversation history is not available right now.")
+                return error(502, "The conversation history is not available right now.", "history_unavailable")
             tracker = await resp.json(content_type=None)
     except (ClientError, OSError, ValueError, asyncio.TimeoutError) as exc:
         log.warning("Rasa is unreachable: %s", exc)
-        return error(503, "The assistant is unavailable right now.")
+        return error(503, "The assistant is unavailable right now.", "unavailable")
     events = tracker.get("events") if isinstance(tracker, dict) else None
     return web.json_response({"messages": history_from_events(events, request.app[COMMANDS_KEY])})
 
@@ -356,11 +363,13 @@ async def new_chat(request: web.Request) -> web.Response:
 def create_app(rasa_url: str = "http://127.0.0.1:5005", token: str = "dev-token-change-me",
                secret_key: str = "dev-web-secret-change-me", action_url: str = "http://127.0.0.1:5055",
                db_url: Optional[str] = None, creditor_file: Path = CREDITOR_FILE, timeout: float = 90,
-               rate_limit: int = 60, rate_window: float = 60, public_origins: Tuple[str, ...] = ()) -> web.Application:
+               rate_limit: int = 60, rate_window: float = 60, public_origins: Tuple[str, ...] = (),
+               trusted_proxies: TrustedProxies = TrustedProxies()) -> web.Application:
     app = web.Application(middlewares=[security_headers, same_site_only], client_max_size=MAX_BODY_BYTES)
     app[CONFIG_KEY] = load_branding(creditor_file)
     app[COMMANDS_KEY] = CommandList.load()
     app[LIMITER_KEY] = RateLimiter(rate_limit, rate_window)
+    app[PROXIES_KEY] = trusted_proxies
     app[SETTINGS_KEY] = {"rasa_url": rasa_url.rstrip("/"), "token": token, "secret_key": secret_key,
                          "action_url": action_url.rstrip("/"), "db_url": db_url or database_url(),
                          "timeout": timeout, "public_origins": tuple(o.rstrip("/") for o in public_origins)}
@@ -418,7 +427,8 @@ def main(argv: Optional[List[str]] = None) -> None:
                      creditor_file=args.creditor_config,
                      rate_limit=_positive("WEB_RATE_LIMIT", 60, int), rate_window=_positive("WEB_RATE_WINDOW", 60),
                      public_origins=tuple(o.strip() for o in os.environ.get("WEB_PUBLIC_ORIGIN", "").split(",")
-                                          if o.strip()))
+                                          if o.strip()),
+                     trusted_proxies=TrustedProxies.from_environment())
     print(f"Debtor page on http://{args.host}:{args.port}/ (Rasa at {args.rasa_url})", flush=True)
     web.run_app(app, host=args.host, port=args.port, print=None)
 

@@ -38,6 +38,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from web.proxies import TrustedProxies
 from web.staff.store import LoginPolicy, StaffError, StaffStore, StaffUser
 
 SESSION_COOKIE = "staff_session"
@@ -92,8 +93,12 @@ def csrf_token(request: web.Request) -> str:
     return request.get(_CSRF) or ""
 
 
+# TRUSTED_PROXIES (web.proxies): behind a load balancer, sign-in throttling and the audit log count each client.
+PROXIES = TrustedProxies.from_environment()
+
+
 def client_address(request: web.Request) -> str:
-    return request.remote or ""
+    return PROXIES.client_address(request)
 
 
 def audit(request: web.Request, action: str, target: Any = "", detail: Any = None) -> None:

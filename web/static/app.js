@@ -11,8 +11,91 @@
   var OLD_STORAGE_KEYS = ['debtor-chat/v1'];
   // A short token; the assistant itself decides whether it is a real account reference.
   var ACCOUNT_RE = /^[A-Za-z0-9][A-Za-z0-9-]{1,31}$/;
-  var OFFLINE_TEXT = 'Can\u2019t reach the assistant, retrying\u2026 Your messages will be sent when it\u2019s back.';
   var MAX_BACKOFF = 15000;
+  // Asks the assistant to go on in the language sent along (channels/commands.py LANGUAGE_SWITCH).
+  var LANGUAGE_SWITCH = '/switch_language';
+
+  // Everything the page itself says, one block per language (the assistant's words come from the assistant).
+  // Error texts are keyed by the server's error codes (web/server.py ERROR_CODES).
+  var PAGE_TEXT = {
+    en: {
+      placeholder: 'Type your message', send: 'Send', restart: 'New chat', label: 'Your message',
+      restartTitle: 'Forget this conversation on this device and start again', languageLabel: 'Language',
+      safety: 'Never type card numbers or passwords here.', conversation: 'Conversation',
+      quickReplies: 'Quick replies', youSaid: 'You said: ', assistantSaid: 'Assistant said: ',
+      offline: 'Can\u2019t reach the assistant, retrying\u2026 Your messages will be sent when it\u2019s back.',
+      pending: 'Not sent yet \u2013 it will be sent when the connection is back.',
+      pendingSoon: 'Not sent yet \u2013 it will be sent in a moment.', failed: 'Not sent.',
+      limit: 'You\u2019ve reached the {max}-character limit. Please shorten your message.',
+      historyFailed: 'Your earlier messages could not be loaded.',
+      endFailed: 'The conversation could not be ended because the server can\u2019t be reached. Please try again.',
+      startFailed: 'A new conversation could not be started. Please reload the page.',
+      errors: {
+        rate_limited: 'You\u2019re sending messages faster than the assistant can take them. Please wait {seconds} ' +
+          'seconds; your message will be sent then.',
+        too_slow: 'The assistant is taking too long to answer. Please try again in a moment.',
+        unavailable: 'The assistant is unavailable right now. Your message was not sent; it will be retried.',
+        upstream: 'The assistant couldn\u2019t handle that message. Please try again or rephrase it.',
+        no_reply: 'The assistant didn\u2019t reply. Please try again in a moment.',
+        too_long: 'That message is too long. Please shorten it.',
+        bad_request: 'That message could not be sent. Please try again.',
+        cross_site: 'Requests from other sites are not accepted.',
+        history_unavailable: 'The conversation history is not available right now.',
+        other: 'Something went wrong. Please try again.'
+      }
+    },
+    es: {
+      placeholder: 'Escriba su mensaje', send: 'Enviar', restart: 'Nuevo chat', label: 'Su mensaje',
+      restartTitle: 'Olvidar esta conversación en este dispositivo y empezar de nuevo', languageLabel: 'Idioma',
+      safety: 'Nunca escriba aquí números de tarjeta ni contraseñas.', conversation: 'Conversación',
+      quickReplies: 'Respuestas rápidas', youSaid: 'Usted dijo: ', assistantSaid: 'El asistente dijo: ',
+      offline: 'No podemos contactar con el asistente; reintentando\u2026 Sus mensajes se enviarán cuando vuelva.',
+      pending: 'Aún no enviado: se enviará cuando vuelva la conexión.',
+      pendingSoon: 'Aún no enviado: se enviará en un momento.', failed: 'No enviado.',
+      limit: 'Ha llegado al límite de {max} caracteres. Acorte su mensaje, por favor.',
+      historyFailed: 'No se pudieron cargar sus mensajes anteriores.',
+      endFailed: 'No se pudo terminar la conversación porque no hay conexión con el servidor. Inténtelo de nuevo.',
+      startFailed: 'No se pudo empezar una conversación nueva. Vuelva a cargar la página.',
+      errors: {
+        rate_limited: 'Está enviando mensajes más rápido de lo que el asistente puede atenderlos. Espere {seconds} ' +
+          'segundos; su mensaje se enviará entonces.',
+        too_slow: 'El asistente está tardando demasiado en responder. Inténtelo de nuevo en un momento.',
+        unavailable: 'El asistente no está disponible ahora mismo. Su mensaje no se envió; se volverá a intentar.',
+        upstream: 'El asistente no pudo procesar ese mensaje. Inténtelo de nuevo o dígalo de otra forma.',
+        no_reply: 'El asistente no respondió. Inténtelo de nuevo en un momento.',
+        too_long: 'Ese mensaje es demasiado largo. Acórtelo, por favor.',
+        bad_request: 'No se pudo enviar ese mensaje. Inténtelo de nuevo.',
+        cross_site: 'No se aceptan solicitudes de otros sitios.',
+        history_unavailable: 'El historial de la conversación no está disponible ahora mismo.',
+        other: 'Algo salió mal. Inténtelo de nuevo.'
+      }
+    },
+    zh: {
+      placeholder: '请输入消息', send: '发送', restart: '新对话', label: '您的消息',
+      restartTitle: '在此设备上清除本次对话并重新开始', languageLabel: '语言',
+      safety: '请勿在此输入银行卡号或密码。', conversation: '对话',
+      quickReplies: '快捷回复', youSaid: '您说：', assistantSaid: '助手说：',
+      offline: '暂时无法连接助手，正在重试…… 恢复连接后会发送您的消息。',
+      pending: '尚未发送——恢复连接后会自动发送。',
+      pendingSoon: '尚未发送——稍后会自动发送。', failed: '未发送。',
+      limit: '已达到{max}个字符的上限，请缩短您的消息。',
+      historyFailed: '无法加载您之前的消息。',
+      endFailed: '无法连接服务器，未能结束对话。请重试。',
+      startFailed: '无法开始新的对话。请重新加载页面。',
+      errors: {
+        rate_limited: '您发送消息的速度太快，助手来不及处理。请等待{seconds}秒，届时会发送您的消息。',
+        too_slow: '助手回复时间过长，请稍后再试。',
+        unavailable: '助手暂时无法使用。您的消息尚未发送，稍后会重试。',
+        upstream: '助手无法处理这条消息。请重试或换一种说法。',
+        no_reply: '助手没有回复，请稍后再试。',
+        too_long: '这条消息太长了，请缩短。',
+        bad_request: '这条消息无法发送，请重试。',
+        cross_site: '不接受来自其他网站的请求。',
+        history_unavailable: '暂时无法获取对话记录。',
+        other: '出了点问题，请重试。'
+      }
+    }
+  };
 
   var els = {
     log: document.getElementById('log'),
@@ -40,8 +123,11 @@
     backoff: 1000,
     pollTimer: null,
     bubbles: {},       // outbox id -> its bubble, to update the "not sent yet" status
+    statuses: {},      // outbox id -> the PAGE_TEXT key of the status its bubble shows
     liveGroups: [],    // quick-reply groups still clickable
-    language: null     // the language chosen on the switch, if the debtor chose one
+    language: null,    // the language chosen on the switch, if the debtor chose one
+    pageLanguage: 'en',  // the language of the page's own words (PAGE_TEXT)
+    switchAfterHistory: false  // a switch chosen before the history was known
   };
 
   // ------------------------------------------------------------ storage
@@ -103,6 +189,24 @@
     return item && typeof item.message === 'string' && typeof item.id === 'string';
   }
 
+  // ------------------------------------------------------------ the page's words
+
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, name) {
+      return values && values[name] !== undefined ? String(values[name]) : all;
+    });
+  }
+
+  function say(key, values) {
+    var words = PAGE_TEXT[state.pageLanguage] || PAGE_TEXT.en;
+    return fill(words[key] !== undefined ? words[key] : PAGE_TEXT.en[key], values);
+  }
+
+  function sayError(code, values) {
+    var errors = (PAGE_TEXT[state.pageLanguage] || PAGE_TEXT.en).errors;
+    return fill(errors[code] || errors.other, values);
+  }
+
   // ------------------------------------------------------------ rendering
 
   function scrollToEnd() { els.log.scrollTop = els.log.scrollHeight; }
@@ -135,7 +239,7 @@
     div.className = 'msg ' + from;
     var who = document.createElement('span');
     who.className = 'visually-hidden';
-    who.textContent = from === 'user' ? 'You said: ' : 'Assistant said: ';
+    who.textContent = say(from === 'user' ? 'youSaid' : 'assistantSaid');
     div.appendChild(who);
     var body = document.createElement('span');
     body.className = 'text';
@@ -156,7 +260,7 @@
     var group = document.createElement('div');
     group.className = 'quick-replies';
     group.setAttribute('role', 'group');
-    group.setAttribute('aria-label', 'Quick replies');
+    group.setAttribute('aria-label', say('quickReplies'));
     buttons.forEach(function (b) {
       if (typeof b.title !== 'string' || typeof b.payload !== 'string') { return; }
       var button = document.createElement('button');
@@ -199,14 +303,16 @@
     if (!div) { return; }
     var span = div.querySelector('.status');
     div.classList.remove('pending', 'failed');
+    delete state.statuses[item.id];
     if (!status) { if (span) { span.remove(); } return; }
+    state.statuses[item.id] = status.key;
     if (!span) {
       span = document.createElement('span');
       span.className = 'status';
       div.appendChild(span);
     }
     div.classList.add(status.kind);
-    span.textContent = status.text;
+    span.textContent = say(status.key);
   }
 
   function showTyping(on) {
@@ -233,9 +339,7 @@
     pump();
   }
 
-  function pendingStatus() {
-    return {kind: 'pending', text: 'Not sent yet \u2013 it will be sent when the connection is back.'};
-  }
+  function pendingStatus() { return {kind: 'pending', key: 'pending'}; }
 
   function postJson(url, body) {
     return fetch(url, {
@@ -277,8 +381,8 @@
     if (result.status === 429) {
       // Too many messages from this address: nothing is lost, it stays first in the outbox and is resent.
       var seconds = Math.max(1, parseInt(result.data.retry_after, 10) || 10);
-      setStatus(item, {kind: 'pending', text: 'Not sent yet \u2013 it will be sent in a moment.'});
-      renderNotice(result.data.error || 'Too many messages. Yours will be sent in a moment.', true);
+      setStatus(item, {kind: 'pending', key: 'pendingSoon'});
+      renderNotice(sayError('rate_limited', {seconds: seconds}), true);
       state.waitTimer = window.setTimeout(function () { state.waitTimer = null; pump(); }, seconds * 1000);
       return;
     }
@@ -288,10 +392,10 @@
       setStatus(item, null);
       var messages = Array.isArray(result.data.messages) ? result.data.messages : [];
       messages.forEach(function (m) { renderBot(m, true); });
-      if (result.data.notice) { renderNotice(result.data.notice, false); }
+      if (result.data.notice) { renderNotice(sayError(result.data.notice_code), false); }
     } else {
-      setStatus(item, {kind: 'failed', text: 'Not sent.'});
-      renderNotice(result.data.error || 'Something went wrong. Please try again.', true);
+      setStatus(item, {kind: 'failed', key: 'failed'});
+      renderNotice(sayError(result.data.code), true);
     }
     pump();
   }
@@ -304,7 +408,7 @@
       state.backoff = 1000;
       state.outbox.forEach(function (item) { setStatus(item, pendingStatus()); });
     }
-    showBanner(OFFLINE_TEXT);
+    showBanner(say('offline'));
     schedulePoll();
   }
 
@@ -357,7 +461,7 @@
 
   function showHistory(messages) {
     if (messages === null) {
-      renderNotice('Your earlier messages could not be loaded.', true);
+      renderNotice(say('historyFailed'), true);
       messages = [];
     }
     messages = Array.isArray(messages) ? messages : [];
@@ -372,7 +476,12 @@
       if (state.language) { first.language = state.language; }
       state.outbox.unshift(first);
       writeStore();
+    } else if (messages.length && state.switchAfterHistory) {
+      state.outbox.push({id: newId(), message: LANGUAGE_SWITCH, hidden: true, payload: true,
+                         language: state.language});
+      writeStore();
     }
+    state.switchAfterHistory = false;
     // Messages typed earlier that never reached the assistant.
     state.outbox.forEach(function (item) {
       if (item.hidden) { return; }
@@ -403,25 +512,25 @@
     if (max > 0) { maxLength = max; els.input.maxLength = max; updateCounter(); }
   }
 
-  // The page's own words in the chosen language (the assistant's words come from the assistant).
-  var PAGE_TEXT = {
-    en: {placeholder: 'Type your message', send: 'Send', restart: 'New chat', label: 'Your message',
-         safety: 'Never type card numbers or passwords here.'},
-    es: {placeholder: 'Escriba su mensaje', send: 'Enviar', restart: 'Nuevo chat', label: 'Su mensaje',
-         safety: 'Nunca escriba aquí números de tarjeta ni contraseñas.'},
-    zh: {placeholder: '请输入消息', send: '发送', restart: '新对话', label: '您的消息',
-         safety: '请勿在此输入银行卡号或密码。'}
-  };
-
+  // The page's own words in the chosen language; whatever is on show (banner, notes, statuses) is said again.
   function pageIn(code) {
-    document.documentElement.lang = code;
-    var words = PAGE_TEXT[code];
-    if (!words) { return; }
-    els.input.placeholder = words.placeholder;
-    document.getElementById('send').textContent = words.send;
-    els.restart.textContent = words.restart;
-    document.querySelector('label[for="message"]').textContent = words.label;
-    document.getElementById('safety').textContent = words.safety;
+    state.pageLanguage = PAGE_TEXT[code] ? code : 'en';
+    document.documentElement.lang = state.pageLanguage;
+    els.input.placeholder = say('placeholder');
+    document.getElementById('send').textContent = say('send');
+    els.restart.textContent = say('restart');
+    els.restart.title = say('restartTitle');
+    document.querySelector('label[for="message"]').textContent = say('label');
+    document.querySelector('label[for="language"]').textContent = say('languageLabel');
+    document.getElementById('safety').textContent = say('safety');
+    els.log.setAttribute('aria-label', say('conversation'));
+    if (!state.online) { showBanner(say('offline')); }
+    Object.keys(state.statuses).forEach(function (id) {
+      var span = state.bubbles[id] && state.bubbles[id].querySelector('.status');
+      if (span) { span.textContent = say(state.statuses[id]); }
+    });
+    els.limitNote.textContent = '';
+    updateCounter();
   }
 
   // The switch offers the assistant's languages (policy/languages.yml, through /config.json).
@@ -442,12 +551,21 @@
     els.language.hidden = false;
   }
 
-  // Choosing a language asks the assistant to continue in it: the greeting is sent again with the choice.
+  // Choosing a language asks the assistant to continue in it. A greeting or switch still queued carries the new
+  // choice instead; before the history is known, the switch waits for it (a new conversation's greeting carries it).
   els.language.addEventListener('change', function () {
     state.language = els.language.value;
     writeLanguage(state.language);
     pageIn(state.language);
-    enqueue({message: greeting(), hidden: true, payload: true, language: state.language});
+    var queued = state.outbox.filter(function (item, i) { return item.hidden && !(state.sending && i === 0); })[0];
+    if (queued) {
+      queued.language = state.language;
+      writeStore();
+    } else if (!state.ready) {
+      state.switchAfterHistory = true;
+    } else {
+      enqueue({message: LANGUAGE_SWITCH, hidden: true, payload: true, language: state.language});
+    }
   });
 
   function updateCounter() {
@@ -455,7 +573,7 @@
     els.counter.textContent = length + ' / ' + maxLength;
     var atLimit = length >= maxLength;
     els.counter.classList.toggle('at-limit', atLimit);
-    var note = atLimit ? 'You\u2019ve reached the ' + maxLength + '-character limit. Please shorten your message.' : '';
+    var note = atLimit ? say('limit', {max: maxLength}) : '';
     if (els.limitNote.textContent !== note) { els.limitNote.textContent = note; scrollToEnd(); }
   }
 
@@ -481,13 +599,13 @@
       if (window.location.search) { window.history.replaceState(null, '', window.location.pathname); }
       window.location.reload();
     }, function () {
-      renderNotice('The conversation could not be ended because the server can\u2019t be reached. Please try again.', true);
+      renderNotice(say('endFailed'), true);
     });
   });
 
   var restart = chooseConversation();
   state.language = readLanguage();
-  updateCounter();
+  pageIn(state.language);
   // Messages typed earlier that never reached the assistant stay visible, even before the history loads.
   state.outbox.forEach(function (item) {
     if (!item.hidden) {
@@ -499,7 +617,7 @@
     .then(applyConfig, function () { /* keep the defaults */ });
   if (restart) {
     endConversation().then(loadHistory, function () {
-      renderNotice('A new conversation could not be started. Please reload the page.', true);
+      renderNotice(say('startFailed'), true);
     });
   } else {
     loadHistory();
