@@ -7,9 +7,11 @@ against (its source hash), and tests/test_rasa_patches.py fails the same way, so
 from __future__ import annotations
 
 import hashlib
+import importlib
 import inspect
 import logging
-from typing import Any, Callable, Dict, Text
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 logger = logging.getLogger("launcher.rasa_patches")
 
@@ -56,7 +58,6 @@ def _cached_validate_action_result() -> Callable:
             )
             raise e
 
-    _validate_action_result.patched_by = __name__  # type: ignore[attr-defined]
     return _validate_action_result
 
 
@@ -86,30 +87,217 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
         cursor.close()
 
 
+# --- Events: the event class looked up by name once, not by walking every Event subclass -----------------------
+# Loading a conversation turns each stored event back into an object through Event.resolve_by_type, which walks the
+# whole Event class tree (inspect.isabstract on every class) for each event: 14% of the Rasa server's CPU, growing
+# with the conversation's length. The patch remembers the class Rasa's own walk found for each name; a name not
+# seen yet (or unknown) is still resolved, and refused, by Rasa's code.
+
+RESOLVE_EVENT_BY_TYPE_HASH = "b5cf570fa7f286c7"
+
+
+def _cached_resolve_by_type(original: Callable) -> Callable:
+    found: Dict[Text, Any] = {}
+
+    def resolve_by_type(type_name: Text, default: Any = None) -> Any:
+        event_class = found.get(type_name)
+        if event_class is None:
+            event_class = original(type_name, default)  # "topic", the default or Rasa's ValueError, as before
+            if event_class is not None and event_class is not default:
+                found[type_name] = event_class
+        return event_class
+
+    return resolve_by_type
+
+
+# --- SQLite tracker store: one pooled connection instead of a new one per load and save ------------------------
+# Rasa passes engine options only for PostgreSQL, so SQLAlchemy 1.4 opens a SQLite file with NullPool: every load
+# and every save connects, sets the pragmas above and closes again (7% of the CPU). The patch gives SQLite files
+# the pool SQLAlchemy 2.0 uses for them (QueuePool, connections usable from any thread); each connection still
+# commits or rolls back before it returns to the pool, so nothing is held between messages.
+
+CREATE_ENGINE_KWARGS_HASH = "dff5f092362096da"
+
+
+def _pooled_sqlite_engine_kwargs(original: Callable) -> Callable:
+    def create_engine_kwargs(url: Any) -> Dict[Text, Any]:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.pool import QueuePool
+
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            return {"poolclass": QueuePool, "connect_args": {"check_same_thread": False}}
+        return original(url)
+
+    return create_engine_kwargs
+
+
+# --- SQL tracker store: the stored event count remembered, not counted again on every save ------------------------
+# Before inserting a turn's new events, SQLTrackerStore.save counts the conversation's stored events since its last
+# session start with an ORM query (5% of the CPU). That count is the number of events the tracker was loaded with
+# (the same query), plus what this store has saved of the same tracker object since. The patch remembers it on the
+# tracker that was loaded or saved, and counts as before for any other tracker: a copy, a full-history tracker, one
+# whose saved events began a new session, or a capped event history. Rasa's lock store keeps one process on a
+# conversation at a time (the scaled layout uses Redis), so no other writer adds events between load and save.
+
+RETRIEVE_HASH = "c8adbf6f4b61ddd1"
+SAVE_HASH = "57165e46eab3de08"
+ADDITIONAL_EVENTS_HASH = "d22f99eb863acb07"
+_STORED = "_launcher_stored_events"
+
+
+def _remember_stored(tracker: Any, count: Optional[int]) -> None:
+    import weakref
+    tracker.__dict__[_STORED] = None if count is None else (weakref.ref(tracker), count)
+
+
+def _stored_count(tracker: Any) -> Optional[int]:
+    # a weak reference survives deepcopy unchanged, so a copy of the tracker does not pass as the tracker itself
+    stored = tracker.__dict__.get(_STORED)
+    if stored is None or stored[0]() is not tracker or tracker.events.maxlen is not None:
+        return None
+    return stored[1]
+
+
+def _remembering_retrieve(original: Callable) -> Callable:
+    async def _retrieve(self: Any, sender_id: Text, fetch_events_from_all_sessions: bool) -> Any:
+        tracker = await original(self, sender_id, fetch_events_from_all_sessions)
+        if tracker is not None and not fetch_events_from_all_sessions:
+            _remember_stored(tracker, len(tracker.events))
+        return tracker
+
+    return _retrieve
+
+
+def _remembering_save(original: Callable) -> Callable:
+    async def save(self: Any, tracker: Any) -> None:
+        from rasa.shared.core.events import SessionStarted
+
+        before = _stored_count(tracker)
+        await original(self, tracker)
+        new_events = list(tracker.events)[before or 0:]
+        starts_session = any(isinstance(event, SessionStarted) for event in new_events)
+        _remember_stored(tracker, None if before is None or starts_session else len(tracker.events))
+
+    return save
+
+
+def _remembered_additional_events(original: Callable) -> Callable:
+    def _additional_events(self: Any, session: Any, tracker: Any) -> Any:
+        import itertools
+
+        count = _stored_count(tracker)
+        if count is None:
+            return original(self, session, tracker)
+        return itertools.islice(tracker.events, count, len(tracker.events))
+
+    return _additional_events
+
+
+# --- Garbage collector: what the server loaded at start-up is left out of every later collection ---------------
+# The Rasa server holds millions of long-lived objects after start-up (TensorFlow, scikit-learn, the model graph).
+# Python's cyclic garbage collector walks all of them at each full collection, and a turn allocates enough (events
+# rebuilt from the tracker store, JSON) to trigger collections often: a tenth of the CPU per message showed up as
+# collector time inside event construction. Once the model is loaded the patch moves everything alive into the
+# permanent generation (gc.freeze, the documented use); reference counting still frees objects as before, and
+# everything allocated later is collected as before.
+
+LOAD_AGENT_ON_START_HASH = "b23e12447febeb64"
+
+
+def _freezing_load_agent_on_start(original: Callable) -> Callable:
+    async def load_agent_on_start(*args: Any, **kwargs: Any) -> Any:
+        import gc
+
+        agent = await original(*args, **kwargs)
+        gc.collect()
+        gc.freeze()
+        logger.info("Start-up objects frozen out of garbage collection: %d", gc.get_freeze_count())
+        return agent
+
+    return load_agent_on_start
+
+
+@dataclass(frozen=True)
+class Patch:
+    """One replaced Rasa function: ``target`` is "module:Owner.name" or "module:name"; ``build`` makes the
+    replacement from the original."""
+    target: str
+    pinned_hash: str
+    build: Callable[[Callable], Callable]
+    what: str
+
+    def owner(self) -> Tuple[Any, str]:
+        module, path = self.target.split(":")
+        owner: Any = importlib.import_module(module)
+        *parents, name = path.split(".")
+        for parent in parents:
+            owner = getattr(owner, parent)
+        return owner, name
+
+    def original(self) -> Callable:
+        owner, name = self.owner()
+        current = getattr(owner, name)
+        return getattr(current, "original", current)
+
+    def applied(self) -> bool:
+        owner, name = self.owner()
+        return getattr(getattr(owner, name), "patched_by", None) == __name__
+
+    def check(self) -> None:
+        found = source_hash(self.original())
+        if found != self.pinned_hash:
+            raise PatchError(f"{self.target} changed (source hash {found}, patched {self.pinned_hash}): "
+                             f"re-examine the {self.what} patch")
+
+    def apply(self) -> None:
+        if self.applied():
+            return
+        owner, name = self.owner()
+        original = self.original()
+        replacement = self.build(original)
+        replacement.original = original  # type: ignore[attr-defined]
+        replacement.patched_by = __name__  # type: ignore[attr-defined]
+        static = isinstance(inspect.getattr_static(owner, name), staticmethod)
+        setattr(owner, name, staticmethod(replacement) if static else replacement)
+
+
+PATCHES: List[Patch] = [
+    Patch("rasa.core.actions.action:RemoteAction._validate_action_result", VALIDATE_ACTION_RESULT_HASH,
+          lambda original: _cached_validate_action_result(), "cached action response validator"),
+    Patch("rasa.shared.core.events:Event.resolve_by_type", RESOLVE_EVENT_BY_TYPE_HASH, _cached_resolve_by_type,
+          "event class by name"),
+    Patch("rasa.core.tracker_store:create_engine_kwargs", CREATE_ENGINE_KWARGS_HASH, _pooled_sqlite_engine_kwargs,
+          "pooled SQLite connection"),
+    Patch("rasa.core.tracker_store:SQLTrackerStore._retrieve", RETRIEVE_HASH, _remembering_retrieve,
+          "remembered stored event count"),
+    Patch("rasa.core.tracker_store:SQLTrackerStore.save", SAVE_HASH, _remembering_save,
+          "remembered stored event count"),
+    Patch("rasa.core.tracker_store:SQLTrackerStore._additional_events", ADDITIONAL_EVENTS_HASH,
+          _remembered_additional_events, "remembered stored event count"),
+    Patch("rasa.core.run:load_agent_on_start", LOAD_AGENT_ON_START_HASH, _freezing_load_agent_on_start,
+          "start-up objects frozen out of garbage collection"),
+]
+
+
 def check() -> None:
     """Raises PatchError unless every patch fits the installed Rasa (what the patches replace is unchanged)."""
     import rasa
-    from rasa.core.actions.action import RemoteAction
 
     if rasa.__version__ != RASA_VERSION:
         raise PatchError(f"launcher/rasa_patches.py is written for Rasa {RASA_VERSION}, found {rasa.__version__}: "
                          "re-examine each patch against the new source")
-    original = getattr(RemoteAction._validate_action_result, "original", RemoteAction._validate_action_result)
-    found = source_hash(original)
-    if found != VALIDATE_ACTION_RESULT_HASH:
-        raise PatchError(f"RemoteAction._validate_action_result changed (source hash {found}, patched "
-                         f"{VALIDATE_ACTION_RESULT_HASH}): re-examine the cached-validator patch")
+    for patch in PATCHES:
+        patch.check()
 
 
 def apply() -> None:
     """Applies every patch once (a second call does nothing)."""
-    from rasa.core.actions.action import RemoteAction
-
     check()
     _sqlite_write_ahead_log()
-    if getattr(RemoteAction._validate_action_result, "patched_by", None) == __name__:
+    if all(patch.applied() for patch in PATCHES):
         return
-    patched = _cached_validate_action_result()
-    patched.original = RemoteAction._validate_action_result  # type: ignore[attr-defined]
-    RemoteAction._validate_action_result = patched
-    logger.info("Rasa %s patches applied: cached action response validator, SQLite write-ahead log", RASA_VERSION)
+    for patch in PATCHES:
+        patch.apply()
+    logger.info("Rasa %s patches applied: %s, SQLite write-ahead log", RASA_VERSION,
+                ", ".join(dict.fromkeys(patch.what for patch in PATCHES)))

@@ -1,5 +1,6 @@
 """launcher/rasa_patches.py: each patch still fits the installed Rasa, behaves as the code it replaces, and is what
 the Rasa server is started with."""
+import asyncio
 import sqlite3
 
 import pytest
@@ -65,3 +66,152 @@ def test_the_rasa_servers_start_through_the_patching_entry_point(tmp_path):
         if component.name in ("rasa", "practice"):
             command = component.command(ctx, 5005)
             assert command[1:4] == ["-m", "launcher.rasa_server", "run"], command
+
+
+def test_a_changed_rasa_function_stops_the_patches():
+    """check() compares each replaced function's source with the one its patch was written against."""
+    patch = rasa_patches.PATCHES[1]
+    changed = rasa_patches.Patch(patch.target, "0" * 16, patch.build, patch.what)
+    with pytest.raises(rasa_patches.PatchError, match="re-examine"):
+        changed.check()
+
+
+def test_every_patch_is_applied(patched):
+    assert all(patch.applied() for patch in rasa_patches.PATCHES)
+
+
+def test_event_classes_by_name_are_rasas(patched):
+    from rasa.shared.core.events import Event, UserUttered
+    from rasa.shared.utils.common import all_subclasses
+
+    original = Event.resolve_by_type.original
+    for event_class in all_subclasses(Event):
+        name = event_class.type_name
+        assert Event.resolve_by_type(name) is original(name) is Event.resolve_by_type(name)
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no_such_event", UserUttered) is UserUttered
+    with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
+        Event.resolve_by_type("no_such_event")
+
+
+def _store(tmp_path, domain):
+    from rasa.core.tracker_store import SQLTrackerStore
+    return SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+
+
+@pytest.fixture
+def domain():
+    from rasa.shared.core.domain import Domain
+    return Domain.from_yaml("""
+version: "3.1"
+intents: [greet]
+slots:
+  verified: {type: bool, influence_conversation: false, mappings: [{type: custom}]}
+responses:
+  utter_greet: [{text: hi}]
+""")
+
+
+def _turn(tracker, domain, text):
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+    for event in (UserUttered(text, {"name": "greet", "confidence": 1.0}), ActionExecuted("utter_greet"),
+                  BotUttered("hi"), SlotSet("verified", True), ActionExecuted("action_listen")):
+        tracker.update(event, domain)
+
+
+def _stored(store, sender):
+    with store.session_scope() as session:
+        return [row.type_name for row in session.query(store.SQLEvent).filter_by(sender_id=sender)
+                .order_by(store.SQLEvent.id)]
+
+
+def _statements(store):
+    seen = []
+    sqlalchemy.event.listen(store.engine, "before_cursor_execute",
+                            lambda conn, cursor, statement, *rest: seen.append(statement.lower()))
+    return seen
+
+
+def test_the_sqlite_tracker_store_keeps_its_connections_in_a_pool(patched, tmp_path, domain):
+    from sqlalchemy.pool import QueuePool
+    import rasa.core.tracker_store as tracker_store
+
+    store = _store(tmp_path, domain)
+    assert isinstance(store.engine.pool, QueuePool)
+    connects = []
+    sqlalchemy.event.listen(store.engine, "connect", lambda *args: connects.append(1))
+    asyncio.run(_conversation(store, domain, "debtor-1", turns=3))
+    assert len(connects) <= 1
+    assert tracker_store.create_engine_kwargs("sqlite://") == {}  # in-memory SQLite as Rasa has it
+    url = "postgresql://user:secret@db:5432/rasa"
+    assert tracker_store.create_engine_kwargs(url) == tracker_store.create_engine_kwargs.original(url)
+
+
+async def _conversation(store, domain, sender, turns):
+    for turn in range(turns):
+        tracker = await store.get_or_create_tracker(sender, append_action_listen=turn == 0)
+        _turn(tracker, domain, f"hello {turn}")
+        await store.save(tracker)
+
+
+def test_a_loaded_tracker_saves_its_new_events_once_without_counting_again(patched, tmp_path, domain):
+
+    store = _store(tmp_path, domain)
+    asyncio.run(_conversation(store, domain, "debtor-1", turns=1))
+    tracker = asyncio.run(store.retrieve("debtor-1"))
+    before = len(tracker.events)
+    assert _stored(store, "debtor-1") == [e.type_name for e in tracker.events]
+    statements = _statements(store)
+    _turn(tracker, domain, "again")
+    asyncio.run(store.save(tracker))
+    _turn(tracker, domain, "and again")  # a second save of the same tracker stores only what followed the first
+    asyncio.run(store.save(tracker))
+    assert not any("count(" in s for s in statements), statements
+    assert _stored(store, "debtor-1") == [e.type_name for e in tracker.events]
+    assert len(tracker.events) == before + 10
+    reloaded = asyncio.run(store.retrieve("debtor-1"))
+    assert [e.as_dict() for e in reloaded.events] == [e.as_dict() for e in tracker.events]
+
+
+def test_other_trackers_are_counted_as_rasa_counts_them(patched, tmp_path, domain):
+    from rasa.shared.core.events import ActionExecuted, SessionStarted
+
+    store = _store(tmp_path, domain)
+    asyncio.run(_conversation(store, domain, "debtor-1", turns=2))
+    loaded = asyncio.run(store.retrieve("debtor-1"))
+    copy = loaded.copy()  # a copy is not the tracker that was loaded: it is counted
+    statements = _statements(store)
+    _turn(copy, domain, "from a copy")
+    asyncio.run(store.save(copy))
+    assert any("count(" in s for s in statements)
+    assert _stored(store, "debtor-1") == [e.type_name for e in copy.events]
+
+    fresh = asyncio.run(store.retrieve("debtor-1"))  # a new session begins: the next save counts again
+    for event in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")):
+        fresh.update(event, domain)
+    asyncio.run(store.save(fresh))
+    assert _stored(store, "debtor-1") == [e.type_name for e in fresh.events]
+    statements.clear()
+    _turn(fresh, domain, "new session")
+    asyncio.run(store.save(fresh))  # whatever Rasa's count makes of it, it is Rasa's count
+    assert any("count(" in s for s in statements)
+
+
+def test_the_collector_leaves_start_up_objects_alone_once_the_model_is_loaded(patched):
+    import gc
+    import rasa.core.run
+
+    calls = []
+
+    async def load(*args):
+        calls.append(args)
+        return "agent"
+
+    assert rasa.core.run.load_agent_on_start.patched_by == "launcher.rasa_patches"
+    freezing = rasa_patches._freezing_load_agent_on_start(load)
+    try:
+        assert asyncio.run(freezing("model", "endpoints", None, "app", "loop")) == "agent"
+        assert calls == [("model", "endpoints", None, "app", "loop")]
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
