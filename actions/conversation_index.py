@@ -3,8 +3,11 @@
 Rasa appends every event of every conversation to its ``events`` table. ``transcript_from_events`` turns one
 conversation's events into a plain ``Transcript`` (who said what, what the model understood, which action spoke
 in which tone, where the slots that matter changed). ``ConversationIndex.refresh`` reads only the events added
-since its watermark, re-summarises the conversations they touch into ``review_conversations`` and moves the
-watermark, so the inbox pages one indexed table and never walks every tracker.
+since its watermark, plus a look-back window before it, re-summarises the conversations they touch into
+``review_conversations`` and moves the watermark, so the inbox pages one indexed table and never walks every
+tracker. The look-back catches events that commit after a higher id was already read (PostgreSQL hands out ids
+before commit, so concurrent Rasa replicas can commit them out of order); re-summarising is idempotent and a
+conversation whose summary did not change is left as it is (its score is kept).
 """
 from __future__ import annotations
 
@@ -36,6 +39,8 @@ SILENT_ACTIONS = ("action_listen", "action_session_start")
 EVENT_TYPES = ("user", "bot", "action", "slot", "session_started", "restart")
 STATE_NAME = "tracker_events"
 SENDERS_PER_QUERY = 400
+# Event ids before the watermark read again on every refresh: far more than the events in flight at one time.
+LOOKBACK_IDS = 2000
 
 
 def tracker_store_url(endpoints_file: Optional[Path] = None) -> str:
@@ -248,6 +253,11 @@ class TrackerEvents:
         with self.engine.connect() as connection:
             return int(connection.execute(text("SELECT MAX(id) FROM events")).scalar() or 0)
 
+    def count_between(self, after: int, upto: int) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(text("SELECT COUNT(*) FROM events WHERE id > :after AND id <= :upto"),
+                                          {"after": after, "upto": upto}).scalar() or 0)
+
     def senders_between(self, after: int, upto: int) -> List[str]:
         with self.engine.connect() as connection:
             return list(connection.execute(
@@ -282,6 +292,7 @@ class ConversationIndex:
         self.tone_order = tones()
         self.assistant_id = live_assistant_id()
         self._lock = threading.Lock()
+        self._last_scan: Optional[Tuple[int, int, int]] = None  # (after, upto, events) of the last window read
 
     def is_live(self, transcript: Transcript) -> bool:
         return transcript.assistant_id in (None, self.assistant_id)
@@ -292,47 +303,57 @@ class ConversationIndex:
         return transcript if transcript and self.is_live(transcript) else None
 
     def refresh(self) -> int:
-        """Indexes the events added since the last call; returns how many conversations changed."""
+        """Indexes the events added since the last call (and the look-back window before them); returns how many
+        conversations changed."""
         with self._lock:
             with self.sessions() as session:
                 state = session.get(ReviewIndexStateRow, STATE_NAME)
                 watermark = state.last_event_id if state else 0
             newest = self.events.newest_id()
-            if newest <= watermark:
+            if newest == 0:
                 return 0
-            senders = self.events.senders_between(watermark, newest)
+            after = max(0, min(watermark, newest) - LOOKBACK_IDS)
+            scan = (after, newest, self.events.count_between(after, newest))
+            if scan == self._last_scan:
+                return 0  # no event has appeared in the window since it was last read
+            senders = self.events.senders_between(after, newest)
+            changed = 0
             for start in range(0, len(senders), SENDERS_PER_QUERY):
                 chunk = senders[start:start + SENDERS_PER_QUERY]
                 events = self.events.events_of(chunk, upto=newest)
-                self._store([t for t in (transcript_from_events(s, events[s], self.tone_order)
-                                         for s in chunk if events[s]) if self.is_live(t)])
+                changed += self._store([t for t in (transcript_from_events(s, events[s], self.tone_order)
+                                                    for s in chunk if events[s]) if self.is_live(t)])
             with self.sessions() as session, session.begin():
                 state = session.get(ReviewIndexStateRow, STATE_NAME) or ReviewIndexStateRow(name=STATE_NAME)
-                state.last_event_id = newest
+                state.last_event_id = max(newest, watermark)
                 session.add(state)
-            return len(senders)
+            self._last_scan = scan
+            return changed
 
-    def _store(self, transcripts: List[Transcript]) -> None:
+    def _store(self, transcripts: List[Transcript]) -> int:
+        """Writes each summary that differs from the stored one; returns how many did."""
+        changed = 0
         with self.sessions() as session, session.begin():
             existing = {row.conversation_id: row for row in session.scalars(select(ReviewConversationRow).where(
                 ReviewConversationRow.conversation_id.in_([t.conversation_id for t in transcripts])))}
             for transcript in transcripts:
-                row = existing.get(transcript.conversation_id) or ReviewConversationRow(
-                    conversation_id=transcript.conversation_id, review_status="unreviewed")
-                row.started_at = transcript.started_at
-                row.last_event_at = transcript.last_event_at
-                row.account_id = transcript.account_id
-                row.outcome = transcript.outcome
-                row.max_tone = transcript.max_tone
-                row.objections = members(transcript.objections)
-                row.flags = members(transcript.flags)
-                row.intents = members(transcript.intents)
-                row.turns = len(transcript.debtor_turns)
-                row.min_confidence = transcript.min_confidence
-                row.fallbacks = transcript.fallbacks
-                row.search_text = transcript.search_text
+                summary = {"started_at": transcript.started_at, "last_event_at": transcript.last_event_at,
+                           "account_id": transcript.account_id, "outcome": transcript.outcome,
+                           "max_tone": transcript.max_tone, "objections": members(transcript.objections),
+                           "flags": members(transcript.flags), "intents": members(transcript.intents),
+                           "turns": len(transcript.debtor_turns), "min_confidence": transcript.min_confidence,
+                           "fallbacks": transcript.fallbacks, "search_text": transcript.search_text}
+                row = existing.get(transcript.conversation_id)
+                if row is not None and all(getattr(row, column) == value for column, value in summary.items()):
+                    continue
+                row = row or ReviewConversationRow(conversation_id=transcript.conversation_id,
+                                                   review_status="unreviewed")
+                for column, value in summary.items():
+                    setattr(row, column, value)
                 row.score = None  # the conversation changed: web/staff/review.py scores it again
                 session.add(row)
+                changed += 1
+        return changed
 
 
 if __name__ == "__main__":

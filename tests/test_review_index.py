@@ -55,3 +55,29 @@ def test_an_empty_inbox_before_anyone_has_talked_to_the_assistant(tmp_path):
     index = ConversationIndex(f"sqlite:///{tmp_path / 'not-yet' / 'tracker.db'}", f"sqlite:///{tmp_path / 'a.db'}")
     assert index.refresh() == 0
     assert ReviewStore(index).inbox(InboxFilter()) == {"total": 0, "page": 1, "page_size": 50, "items": []}
+
+
+def test_an_event_committed_late_with_a_lower_id_is_still_indexed(tmp_path):
+    """PostgreSQL hands out ids before commit: a conversation's events can appear after higher ids were read."""
+    tracker, accounts = f"sqlite:///{tmp_path / 'tracker.db'}", f"sqlite:///{tmp_path / 'accounts.db'}"
+    fill_tracker(tracker, 40)
+    index = ConversationIndex(tracker, accounts)
+    store = ReviewStore(index)
+    with index.events.engine.begin() as connection:
+        late = [dict(row._mapping) for row in connection.execute(text(
+            "SELECT id, sender_id, type_name, timestamp, intent_name, action_name, data FROM events "
+            "WHERE sender_id = 'bench-000030' ORDER BY id"))]
+        connection.execute(text("DELETE FROM events WHERE sender_id = 'bench-000030'"))
+    assert index.refresh() == 39
+    assert "bench-000030" not in [i["conversation_id"] for i in store.all_matching(InboxFilter())]
+    assert late[-1]["id"] < index.events.newest_id(), "its ids are below the ones already indexed"
+
+    with index.events.engine.begin() as connection:  # now they commit, with their lower ids
+        connection.execute(text("INSERT INTO events (id, sender_id, type_name, timestamp, intent_name, action_name, "
+                                "data) VALUES (:id, :sender_id, :type_name, :timestamp, :intent_name, "
+                                ":action_name, :data)"), late)
+    assert index.refresh() == 1
+    assert store.inbox(InboxFilter())["total"] == 40
+    row = next(i for i in store.all_matching(InboxFilter()) if i["conversation_id"] == "bench-000030")
+    assert row["turns"] == len(index.transcript("bench-000030").debtor_turns) > 0
+    assert index.refresh() == 0, "indexing again changes nothing"
