@@ -5,7 +5,7 @@ import logging
 from abc import ABCMeta, abstractmethod
 from datetime import date
 from decimal import Decimal
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -166,14 +166,23 @@ def identity_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[D
     return ask_for_identity(dispatcher, tracker)
 
 
-def say(dispatcher: CollectingDispatcher, text: str, where: str = "counter-script") -> None:
-    """Sends ``text``; wording the policy forbids is replaced by the safe message and raised as an alert."""
-    dispatcher.utter_message(text=COMPLIANCE.safe(text, where, **creditor().contact()))
+# Placeholders whose values are names the assistant may always say, whatever they spell ("Jordan Bailiff").
+NAME_PLACEHOLDERS = ("name", "creditor_name", "assistant_name")
+
+
+def say(dispatcher: CollectingDispatcher, text: str, where: str = "counter-script",
+        names: Tuple[str, ...] = ()) -> None:
+    """Sends ``text``; wording the policy forbids (outside the allowed ``names``) is replaced by the safe message
+    and raised as an alert."""
+    dispatcher.utter_message(text=COMPLIANCE.safe(text, where, names + (creditor().creditor_name,),
+                                                  **creditor().contact()))
 
 
 def tell(dispatcher: CollectingDispatcher, key: str, tone: Optional[str] = None, **values: Any) -> None:
     message = MESSAGES.render(key, tone, **values)
-    checked = COMPLIANCE.safe(message["text"], f"message {key}", **creditor().contact())
+    names = tuple(values[k] for k in NAME_PLACEHOLDERS if isinstance(values.get(k), str))
+    checked = COMPLIANCE.safe(message["text"], f"message {key}", names + (creditor().creditor_name,),
+                              **creditor().contact())
     dispatcher.utter_message(**(message if checked is message["text"] else {"text": checked}))
 
 
@@ -312,7 +321,8 @@ class ActionCounterObjection(CollectionsAction):
                                   note=(tracker.latest_message.get("text") or "")[:1000])
             events.append(SlotSet("escalation_hold", hold))
         facts = ScriptFacts.of(account, today(), creditor().creditor_name, ESCALATION.consequences_sentence())
-        say(dispatcher, SCRIPTS.render(objection, tone, facts, repeat), f"script {objection}.{tone}")
+        say(dispatcher, SCRIPTS.render(objection, tone, facts, repeat), f"script {objection}.{tone}",
+            (facts.name,))
         tell(dispatcher, "way_forward", tone=tone)
         return events
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 import yaml
 
@@ -164,12 +164,13 @@ class CompliancePolicy:
                 if bad:
                     raise PolicyError(f"{source}: {stop.acknowledgement} uses forbidden term(s) {', '.join(bad)}")
 
-    def blocked_terms(self, text: str) -> tuple:
-        return self.escalation.forbidden_terms_in(text)
+    def blocked_terms(self, text: str, allowed_names: Iterable[str] = ()) -> tuple:
+        return self.escalation.forbidden_terms_in(text, allowed_names=allowed_names)
 
-    def safe(self, text: str, where: str, **contact: str) -> str:
-        """``text`` unchanged, or the blocked message (with an alert logged) when it names something forbidden."""
-        bad = self.blocked_terms(text)
+    def safe(self, text: str, where: str, allowed_names: Iterable[str] = (), **contact: str) -> str:
+        """``text`` unchanged, or the blocked message (with an alert logged) when it names something forbidden.
+        ``allowed_names`` are the names the text may carry whatever they are (the debtor's, the creditor's)."""
+        bad = self.blocked_terms(text, allowed_names)
         if not bad:
             return text
         alerts.error("ALERT blocked outgoing message (%s): it named %s; the safe message was sent instead",

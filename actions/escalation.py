@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from actions.account import Account
-from actions.language import join_list, texts
+from actions.forbidden_terms import found, malformed
+from actions.language import DEFAULT, SPACED, active, join_list, texts
 from actions.policy_files import load_policy, require
 
 KNOWN_CONDITIONS = {"days_overdue_at_least", "broken_promises_at_least"}
@@ -69,8 +70,10 @@ class EscalationPolicy:
                 SOURCE, "allowed_consequences must be a non-empty list of sentences")
         forbidden = [t.lower() for t in data.get("forbidden_terms") or []]
         require(bool(forbidden), SOURCE, "forbidden_terms must list at least one term")
+        broken = malformed(forbidden, SPACED[DEFAULT])
+        require(not broken, SOURCE, f"forbidden_terms: {list(broken)} cannot be matched (a '*' may only end a term)")
         for consequence in consequences:
-            bad = [t for t in forbidden if t in consequence.lower()]
+            bad = list(found(consequence, forbidden, SPACED[DEFAULT]))
             require(not bad, SOURCE, f"allowed consequence {consequence!r} uses forbidden term(s) {bad}")
         return cls(tones, rules, default_tone, steps, ceiling, consequences, forbidden)
 
@@ -105,9 +108,14 @@ class EscalationPolicy:
         local = texts(language)
         return join_list(self.allowed_consequences if local is None else local.allowed_consequences, language)
 
-    def forbidden_terms_in(self, text: str, language: Optional[str] = None) -> Tuple[str, ...]:
-        """Forbidden terms in ``text``: the English ones, and the language's own equivalents."""
-        lowered = text.lower()
+    def forbidden_terms_in(self, text: str, language: Optional[str] = None,
+                           allowed_names: Iterable[str] = ()) -> Tuple[str, ...]:
+        """Forbidden terms in ``text``: the English ones, and the language's own equivalents, each matched as its
+        language writes words (actions/forbidden_terms.py); ``allowed_names`` (the debtor's, the creditor's) are
+        not looked into."""
+        names = tuple(allowed_names)
         local = texts(language)
-        terms = self.forbidden_terms + ([] if local is None else local.forbidden_terms)
-        return tuple(t for t in terms if t in lowered)
+        english = found(text, self.forbidden_terms, SPACED[DEFAULT], names)
+        if local is None:
+            return english
+        return english + found(text, local.forbidden_terms, SPACED[active(language)], names)

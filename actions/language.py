@@ -17,18 +17,24 @@ from typing import Any, Dict, Iterator, List, Optional
 from babel.dates import format_date as babel_date
 from babel.numbers import format_decimal, get_currency_name, get_currency_symbol
 
+from actions.forbidden_terms import found, malformed
 from actions.policy_files import load_policy, require
 
 SOURCE = "policy/languages.yml"
 _data = load_policy("languages.yml").get("languages")
-require(isinstance(_data, dict) and _data, SOURCE, "needs a 'languages' mapping of code -> name, switch_words")
+require(isinstance(_data, dict) and _data, SOURCE,
+        "needs a 'languages' mapping of code -> name, switch_words, spaces_between_words")
 LANGUAGES: Dict[str, str] = {}
 SWITCH_WORDS: Dict[str, List[str]] = {}
+SPACED: Dict[str, bool] = {}  # written with spaces between words: forbidden terms match whole words
 for _code, _entry in _data.items():
     require(isinstance(_entry, dict) and isinstance(_entry.get("name"), str), SOURCE, f"{_code} needs a name")
     require(isinstance(_entry.get("switch_words"), list) and _entry["switch_words"], SOURCE,
             f"{_code} needs switch_words")
+    require(isinstance(_entry.get("spaces_between_words"), bool), SOURCE,
+            f"{_code} needs spaces_between_words: true or false")
     LANGUAGES[str(_code)] = _entry["name"]
+    SPACED[str(_code)] = _entry["spaces_between_words"]
     SWITCH_WORDS[str(_code)] = [str(w).lower() for w in _entry["switch_words"]]
 DEFAULT = next(iter(LANGUAGES))
 OTHERS = [code for code in LANGUAGES if code != DEFAULT]
@@ -158,7 +164,10 @@ class LanguageTexts:
                 source, "allowed_consequences must list the consequences, as in policy/escalation.yml")
         forbidden = [str(t).lower() for t in data.get("forbidden_terms") or []]
         require(bool(forbidden), source, "forbidden_terms must list this language's equivalents")
-        bad = [t for t in forbidden for c in consequences if t in c.lower()]
+        broken = malformed(forbidden, SPACED[code])
+        require(not broken, source, f"forbidden_terms: {list(broken)} cannot be matched (a '*' may only end a "
+                                    f"term, in a language written with spaces)")
+        bad = [t for c in consequences for t in found(c, forbidden, SPACED[code])]
         require(not bad, source, f"allowed_consequences use forbidden term(s) {bad}")
         blocked = data.get("blocked_message")
         require(isinstance(blocked, str) and blocked.strip(), source, "blocked_message must be text")

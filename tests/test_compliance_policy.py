@@ -1,8 +1,13 @@
 """Compliance policy without servers: the domain agrees with policy/compliance.yml, stops are written once
-(also late, from a real Rasa SQL tracker store), and blocked wording is replaced and raised as an alert."""
+(also late, from a real Rasa SQL tracker store), and blocked wording is replaced and raised as an alert, matched
+as whole words (substrings in Chinese) with the names the assistant may say left out (one conversation checks
+the blocking over the real servers)."""
 import asyncio
 import copy
+import io
 import logging
+import shutil
+import uuid
 
 import pytest
 import yaml
@@ -13,10 +18,14 @@ from sqlalchemy import create_engine, select
 
 from actions.compliance import CompliancePolicy
 from actions.escalation import EscalationPolicy
+from actions.language import speaking
+from actions.ledger import AccountRepository
 from actions.models import AccountFlagRow, ComplianceStopRow
 from actions.policy_files import PolicyError, load_policy
 from actions.stop_recorder import StopRecord, StopRecorder, reconcile, said_at, tracker_store_engine
+from commands.import_accounts import import_accounts
 from tests.conftest import ROOT
+from tests.servers import Stack
 
 ESCALATION = EscalationPolicy.from_yaml()
 POLICY = CompliancePolicy.from_yaml(ESCALATION)
@@ -55,6 +64,82 @@ def test_a_stop_in_the_policy_but_not_in_the_domain_is_refused():
     data["stops"]["debt_sold"] = {"flag": "SOLD", "acknowledgement": "utter_ack_sold"}
     with pytest.raises(PolicyError, match="debt_sold"):
         CompliancePolicy.from_yaml(ESCALATION, data).check_domain(DOMAIN)
+
+
+CONTACT = {"support_phone": "0800 1", "support_hours": "9-5"}
+
+
+@pytest.mark.parametrize("text, names", [
+    ("Thank you, Dana Bailiff, you're verified.", ["Dana Bailiff"]),
+    ("Hello again, DANA BAILIFF. How can I help with your account?", ["Dana Bailiff"]),
+    ("Ms Bailiff, the balance is 1,250.00 USD.", ["Dana Bailiff"]),
+    ("Thank you, Sam Jailer, you're verified.", []),
+    ("Mr Prisonnier, the balance is due today.", ["Luc Prisonnier"]),
+    ("Dear Ms Policeman, the balance is due today.", []),
+    ("We are Police Supplies Ltd and we are writing about your balance.", ["Police Supplies Ltd"]),
+    ("Las arrears are not in your way; sin embargo, hablemos de un plan.", []),
+])
+def test_names_and_words_that_only_contain_a_term_are_not_blocked(text, names):
+    assert POLICY.safe(text, "x", names, **CONTACT) == text
+
+
+@pytest.mark.parametrize("text, names, language", [
+    ("Dana Bailiff, a bailiff will call at your home.", ["Dana Bailiff"], "en"),
+    ("Sam Jailer, you could be jailed for this.", ["Sam Jailer"], "en"),
+    ("We will have your wages GARNISHED.", [], "en"),
+    ("Police Supplies Ltd will call the police.", ["Police Supplies Ltd"], "en"),
+    ("Señora Policía, podemos encarcelarle si no paga.", ["Lucía Policía"], "es"),
+    ("Avisaremos a la POLICÍA.", [], "es"),
+    ("王芳，不还钱我们就报警。", ["王芳"], "zh"),
+    ("你再不还就把你抓起来", [], "zh"),
+])
+def test_a_real_threat_is_blocked_whatever_names_the_message_carries(text, names, language):
+    with speaking(language):
+        assert POLICY.safe(text, "x", names, **CONTACT) != text
+
+
+def test_chinese_terms_are_found_inside_words_and_other_terms_only_as_whole_words():
+    assert ESCALATION.forbidden_terms_in("我们会报警", "zh") == ("报警",)
+    assert ESCALATION.forbidden_terms_in("叫police来", "zh") == ("police",)
+    assert ESCALATION.forbidden_terms_in("the policeman's jailer", "en") == ()
+    assert ESCALATION.forbidden_terms_in("arrested and imprisoned", "en") == ("arrest*",)
+
+
+def test_a_message_naming_a_forbidden_term_is_replaced_and_raised_as_an_alert_over_the_real_servers(tmp_path):
+    """The one test here with servers: a policy copy whose welcome names a bailiff (POLICY_DIR)."""
+    policy = tmp_path / "policy"
+    shutil.copytree(ROOT / "policy", policy)
+    messages = policy / "messages.yml"
+    text = messages.read_text(encoding="utf-8")
+    welcome = 'text: "Thank you, {name}, you\'re verified. {disclosure}"'
+    assert welcome in text
+    messages.write_text(text.replace(welcome, 'text: "Thank you, {name}, you\'re verified. Our bailiff says hello. '
+                                              '{disclosure}"'), encoding="utf-8")
+    db_url = f"sqlite:///{tmp_path / 'accounts.db'}"
+    ledger = ("account_id,full_name,date_of_birth,balance,currency,due_date,legal_action_allowed\n"
+              "AC-77302,Dana Bailiff,1980-04-12,1250.00,USD,2026-10-11,false\n")
+    import_accounts(io.StringIO(ledger), AccountRepository(db_url))
+    stack = Stack(tmp_path / "stack", db_url).start(web=False, extra_env={"POLICY_DIR": str(policy)})
+    try:
+        sender = f"blocked-{uuid.uuid4().hex[:12]}"
+        stack.say(sender, "hello")
+        stack.say(sender, "AC-77302")
+        said = " ".join(r.get("text", "") for r in stack.say(sender, "12/04/1980"))
+        assert "Sorry, I can't give you that answer here" in said and "bailiff says" not in said
+        assert "1,250.00 USD" in said and stack.slots(sender)["verified"] is True
+        log = stack.process("actions").log.read_text()
+        assert "ALERT blocked outgoing message (message verified): it named bailiff*" in log
+        assert "Dana" not in log
+    finally:
+        stack.stop()
+
+
+@pytest.mark.parametrize("terms", [["ja*il"], ["*arrest"], ["*"], ["   "]])
+def test_a_term_that_cannot_be_matched_stops_start_up(terms):
+    data = load_policy("escalation.yml")
+    data["forbidden_terms"] = terms
+    with pytest.raises(PolicyError, match="forbidden_terms.*cannot be matched"):
+        EscalationPolicy.from_yaml(data)
 
 
 def test_recorded_wording_is_allowed_only_after_the_write():

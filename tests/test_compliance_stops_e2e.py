@@ -55,18 +55,18 @@ def test_an_unverified_stop_stops_pressure_and_claims_no_record(stack):
     assert flags_of(stack, sender) == []
 
 
-def test_a_message_with_forbidden_wording_is_replaced_and_raised_as_an_alert(stack):
+def test_a_debtor_named_bailiff_is_greeted_by_name_and_nothing_is_blocked(stack):
+    """Forbidden terms are whole words outside the names the assistant may say (a message that does name one is
+    replaced over the real servers in tests/test_compliance_policy.py)."""
     ledger = ("account_id,full_name,date_of_birth,balance,currency,due_date,legal_action_allowed\n"
               "AC-77001,Morgan Bailiff,1975-03-09,640.00,USD,2026-10-01,false\n")
     import_accounts(io.StringIO(ledger), AccountRepository(stack.db_url))
-    sender = new_sender("blocked")
+    sender = new_sender("named")
     stack.say(sender, "hi")
     stack.say(sender, "my account is AC-77001")
-    replies = stack.say(sender, "9 March 1975")
-    said = texts(replies)
-    assert "Bailiff" not in said
-    assert "Sorry, I can't give you that answer here" in said and "640.00 USD" in said
-    assert stack.slots(sender)["verified"] is True
-    log = stack.process("actions").log.read_text()
-    assert "ALERT blocked outgoing message (message verified): it named bailiff" in log
-    assert "Bailiff" not in log
+    said = texts(stack.say(sender, "9 March 1975"))
+    assert "Thank you, Morgan Bailiff" in said and "640.00 USD" in said
+    assert "Sorry, I can't give you that answer here" not in said
+    script = texts(stack.say(sender, "I'll pay next month"))
+    assert "640.00 USD" in script and "Sorry, I can't give you that answer here" not in script
+    assert "it named bailiff" not in stack.process("actions").log.read_text()

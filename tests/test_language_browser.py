@@ -13,6 +13,8 @@ from tests.test_widget_browser import (BOT, DESKTOP, PHONE, USER, assert_clean, 
                                        new_context, open_page, screenshot, send, texts, wait_for_reply)
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
+OFFLINE_ZH = "暂时无法连接助手，正在重试…… 恢复连接后会发送您的消息。"
+PENDING_ZH = "尚未发送——恢复连接后会自动发送。"
 LEDGER = ("account_id,full_name,date_of_birth,balance,currency,due_date,legal_action_allowed,broken_promises,language\n"
           "AC-77201,王芳,1980-04-12,1250.00,USD,2026-10-11,false,0,zh\n")
 
@@ -95,8 +97,8 @@ def test_switching_to_chinese_turns_the_page_and_the_assistant_chinese_even_offl
     page.route("**/healthz", lambda route: route.abort())
     page.fill("#message", "AC-10023")
     page.press("#message", "Enter")
-    expect(page.locator("#banner")).to_have_text("暂时无法连接助手，正在重试…… 恢复连接后会发送您的消息。")
-    expect(page.locator("#log .msg.user.pending .status")).to_have_text("尚未发送——恢复连接后会自动发送。")
+    expect(page.locator("#banner")).to_have_text(OFFLINE_ZH)
+    expect(page.locator("#log .msg.user.pending .status")).to_have_text(PENDING_ZH)
     screenshot(page, "phone-offline-zh")
 
     page.unroute("**/api/message")
