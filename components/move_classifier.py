@@ -29,19 +29,46 @@ logger = logging.getLogger(__name__)
 MODEL_FILE = "move_classifier.joblib"
 MOVES = "moves"
 
-# Sentence ends, semicolons and dashes end a clause. A comma or "and"/"but"/"so" does when a new clause
-# follows (a subject or a verb-like start), e.g. "I understand, could you pay 200 today?", but not after an
-# "if"/"when" clause, whose second half belongs to it.
-_HARD_BREAK = re.compile(r"(?<=[.!?;])[\s.,]+|\s+[-\u2013\u2014]\s+|\n+")
+# Sentence ends, semicolons and dashes end a clause, and so does Chinese sentence punctuation (。！？；) and
+# Spanish opening marks (¿ ¡ start a new clause). A comma or "and"/"but"/"so" (y/pero/así que) does when a new
+# clause follows (a subject or a verb-like start), e.g. "I understand, could you pay 200 today?", but not after
+# an "if"/"when" (si/cuando) clause, whose second half belongs to it. In Chinese every ，、 may end a clause.
+_HARD_BREAK = re.compile(r"(?<=[.!?;])[\s.,]+|(?<=[。！？；])\s*|\s*(?=[¿¡])|\s+[-\u2013\u2014]\s+|\n+")
 _STARTS = r"(?:i|i'll|i'm|we|we'll|we're|you|you'll|u|could|can|would|will|let's|lets|please|how|what|why|this|it|" \
-          r"if|our|my|your|the|there)\b"
-_SOFT_BREAK = re.compile(rf",\s+(?:and\s+|but\s+|so\s+|then\s+)?(?={_STARTS})|\s+(?:and|but|so)\s+(?={_STARTS})",
-                         re.IGNORECASE)
-_CONDITIONAL = re.compile(r"^(?:if|when|unless|once|until|as|because|since|while|after|before)\b", re.IGNORECASE)
+          r"if|our|my|your|the|there|" \
+          r"yo|usted|ustedes|tú|le|te|me|nos|lo|podría|podrías|puede|puedes|podemos|pagará|pagarás|propongo|qué|" \
+          r"cómo|por qué|si|su|tu|mi|el|la|hay|entonces|quedamos|vamos|gracias|esto|eso)\b"
+_SOFT_BREAK = re.compile(rf",\s+(?:and\s+|but\s+|so\s+|then\s+|y\s+|pero\s+|así que\s+)?(?={_STARTS})|"
+                         rf"\s+(?:and|but|so|y|pero|así que)\s+(?={_STARTS})", re.IGNORECASE)
+_CONDITIONAL = re.compile(r"^(?:if|when|unless|once|until|as|because|since|while|after|before|"
+                          r"si|cuando|aunque|porque|mientras|hasta|después|antes)\b", re.IGNORECASE)
 MIN_CLAUSE_WORDS = 3
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_BREAK = re.compile(r"([，、,])\s*")
+# A Chinese piece with fewer letters than this ("15号" in "今天、15号、30号", a closing "可以吗？") belongs to
+# the clause before it (an opening one to the clause after it).
+MIN_CLAUSE_CJK = 4
+
+
+def _cjk_clauses(sentence: str) -> List[str]:
+    clauses: List[str] = []
+    pieces = _CJK_BREAK.split(sentence)  # text, separator, text, ...
+    held = ""  # a short piece opening the sentence waits for the next one
+    for index in range(0, len(pieces), 2):
+        part = held + pieces[index].strip()
+        if len(_CJK.findall(part)) + len(re.findall(r"[a-zA-Z]", part)) >= MIN_CLAUSE_CJK:
+            clauses.append(part)
+            held = ""
+        elif clauses:
+            clauses[-1] += pieces[index - 1].strip() + part
+        else:
+            held = part + (pieces[index + 1].strip() if index + 1 < len(pieces) else "")
+    return clauses + ([held] if held else [])
 
 
 def _soft_clauses(sentence: str) -> List[str]:
+    if _CJK.search(sentence):
+        return _cjk_clauses(sentence)
     clauses: List[str] = []
     for part in (p.strip(" ,") for p in _SOFT_BREAK.split(sentence)):
         if clauses and (len(clauses[-1].split()) < MIN_CLAUSE_WORDS or _CONDITIONAL.match(clauses[-1])):
