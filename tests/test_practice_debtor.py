@@ -16,7 +16,7 @@ GOOD = {"easy": {"acknowledge", "propose_partial"}, "medium": {"acknowledge", "p
 
 def call(scenario_id: str, seed: str = "s1"):
     scenario = BOOK.scenarios[scenario_id]
-    debtor = Debtor(scenario, BOOK, LINES, TODAY, seed)
+    debtor = Debtor(scenario, BOOK, LINES[scenario.language], TODAY, seed)
     state = DebtorState.start(scenario)
     return scenario, debtor, state, debtor.opening(state)
 

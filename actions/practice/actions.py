@@ -47,7 +47,7 @@ class ActionStartScenario(Action):
             return []
         day = today()
         state = DebtorState.start(scenario)
-        debtor = Debtor(scenario, BOOK, LINES, day, tracker.sender_id)
+        debtor = Debtor(scenario, BOOK, LINES[scenario.language], day, tracker.sender_id)
         for line in debtor.opening(state):
             dispatcher.utter_message(text=line)
         return [SlotSet("scenario", scenario.id), SlotSet("card", scenario.card(day))] + state_slots(state)
@@ -66,7 +66,7 @@ class ActionDebtorReply(Action):
             dispatcher.utter_message(text=NO_SCENARIO)
             return []
         state = DebtorState.from_dict(tracker.get_slot("debtor_state"))
-        debtor = Debtor(scenario, BOOK, LINES, today(), tracker.sender_id)
+        debtor = Debtor(scenario, BOOK, LINES[scenario.language], today(), tracker.sender_id)
         message = tracker.latest_message or {}
         said = debtor.reply(state, moves_from_parse(message), message.get("text") or "")
         dispatcher.utter_message(text=" ".join(said))

@@ -1,23 +1,26 @@
 """Collector moves and unlawful tactics, for the practice debtor and the rubric. No Rasa import.
 
-The moves are the intents of practice/domain.yml (start_scenario excepted); the tactics and their patterns
-live in policy/unlawful_tactics.yml.
+The moves are the intents of practice/domain.yml (start_scenario excepted); the tactics, their titles and English
+patterns live in policy/unlawful_tactics.yml, and each other language's patterns for the same tactic ids in
+policy/<code>/unlawful_tactics.yml. A text is checked against every language's patterns.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Pattern, Set, Tuple
+from typing import Any, Dict, List, Optional, Pattern, Set, Tuple
 
 import yaml
 
+from actions.language import OTHERS, policy_path
 from actions.policy_files import PROJECT_ROOT, PolicyError, load_policy, require
 
 PRACTICE_DOMAIN = PROJECT_ROOT / "practice" / "domain.yml"
 NOT_MOVES = {"start_scenario"}
 TACTICS_SOURCE = "policy/unlawful_tactics.yml"
+LEGAL_STEPS = "legal_steps"
 
 
 def read_moves(domain: Path = PRACTICE_DOMAIN) -> Tuple[str, ...]:
@@ -54,20 +57,46 @@ class Tactic:
         return any(p.search(text) for p in self.patterns)
 
 
+def _patterns(spec: Dict[str, Any], where: str, source: str) -> Tuple[Pattern[str], ...]:
+    patterns = spec.get("patterns")
+    require(isinstance(patterns, list) and len(patterns) > 0, source, f"{where} needs a list of patterns")
+    compiled = []
+    for pattern in patterns:
+        require(isinstance(pattern, str), source, f"{where}: patterns must be strings")
+        try:
+            compiled.append(re.compile(pattern, re.IGNORECASE))
+        except re.error as exc:
+            raise PolicyError(f"{source}: {where}: bad pattern {pattern!r}: {exc}") from exc
+    return tuple(compiled)
+
+
 def _tactic(name: str, spec: Any, where: str) -> Tactic:
     require(isinstance(spec, dict), TACTICS_SOURCE, f"{where} must be a mapping with title and patterns")
     require(isinstance(spec.get("title"), str) and spec["title"].strip() != "", TACTICS_SOURCE,
             f"{where} needs a title")
-    patterns = spec.get("patterns")
-    require(isinstance(patterns, list) and len(patterns) > 0, TACTICS_SOURCE, f"{where} needs a list of patterns")
-    compiled = []
-    for pattern in patterns:
-        require(isinstance(pattern, str), TACTICS_SOURCE, f"{where}: patterns must be strings")
-        try:
-            compiled.append(re.compile(pattern, re.IGNORECASE))
-        except re.error as exc:
-            raise PolicyError(f"{TACTICS_SOURCE}: {where}: bad pattern {pattern!r}: {exc}") from exc
-    return Tactic(name, spec["title"].strip(), tuple(compiled))
+    return Tactic(name, spec["title"].strip(), _patterns(spec, where, TACTICS_SOURCE))
+
+
+def language_patterns(language: str, tactics: Tuple[str, ...],
+                      data: Optional[Dict[str, Any]] = None) -> Dict[str, Tuple[Pattern[str], ...]]:
+    """policy/<code>/unlawful_tactics.yml: patterns for every tactic id of the English file (and legal_steps),
+    no other ids."""
+    name = policy_path(language, "unlawful_tactics.yml")
+    source = f"policy/{name}"
+    data = load_policy(name) if data is None else data
+    listed = data.get("tactics")
+    require(isinstance(listed, dict), source, "needs a 'tactics' mapping of the tactic ids of " + TACTICS_SOURCE)
+    missing, unknown = [t for t in tactics if t not in listed], [t for t in listed if t not in tactics]
+    require(not missing, source, f"no patterns for tactic(s) {', '.join(missing)}")
+    require(not unknown, source, f"unknown tactic id(s) {', '.join(unknown)}; the ids are those of {TACTICS_SOURCE}")
+    patterns = {}
+    for tactic, spec in listed.items():
+        require(isinstance(spec, dict), source, f"tactics.{tactic} must be a mapping with patterns")
+        patterns[tactic] = _patterns(spec, f"tactics.{tactic}", source)
+    legal = data.get("legal_steps")
+    require(isinstance(legal, dict), source, "needs 'legal_steps' with patterns")
+    patterns[LEGAL_STEPS] = _patterns(legal, "legal_steps", source)
+    return patterns
 
 
 @dataclass(frozen=True)
@@ -83,8 +112,13 @@ class TacticCatalogue:
         legal = data.get("legal_steps")
         require(isinstance(legal, dict) and isinstance(legal.get("tactic"), str), TACTICS_SOURCE,
                 "needs 'legal_steps' with the tactic name it reports")
-        return cls(tuple(_tactic(name, spec, f"tactics.{name}") for name, spec in tactics.items()),
-                   _tactic(legal["tactic"], legal, "legal_steps"))
+        english = [_tactic(name, spec, f"tactics.{name}") for name, spec in tactics.items()]
+        legal_steps = _tactic(legal["tactic"], legal, "legal_steps")
+        for language in OTHERS:
+            more = language_patterns(language, tuple(t.name for t in english))
+            english = [replace(t, patterns=t.patterns + more[t.name]) for t in english]
+            legal_steps = replace(legal_steps, patterns=legal_steps.patterns + more[LEGAL_STEPS])
+        return cls(tuple(english), legal_steps)
 
     def titles(self) -> Dict[str, str]:
         return {t.name: t.title for t in self.tactics + (self.legal_steps,)}

@@ -15,6 +15,7 @@ from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 import yaml
 
+from actions.language import DEFAULT as DEFAULT_LANGUAGE, LANGUAGES
 from actions.practice.moves import MOVES
 from actions.policy_files import PROJECT_ROOT, PolicyError, load_policy, require
 
@@ -80,6 +81,7 @@ class Scenario:
     company: Optional[str] = None
     details: Dict[str, str] = field(default_factory=dict)
     notes: str = ""
+    language: str = DEFAULT_LANGUAGE  # what the debtor speaks (policy/languages.yml)
 
     @property
     def first_name(self) -> str:
@@ -97,14 +99,15 @@ class Scenario:
             "account_id": self.account_id, "balance": float(self.balance), "currency": self.currency,
             "due_date": self.due_date(today).isoformat(), "days_overdue": self.days_overdue,
             "broken_promises": self.broken_promises, "legal_action_allowed": self.legal_action_allowed,
-            "date_of_birth": self.date_of_birth.isoformat(), "notes": self.notes,
+            "date_of_birth": self.date_of_birth.isoformat(), "notes": self.notes, "language": self.language,
         }
 
     def summary(self) -> Dict[str, Any]:
         """The list entry: GET /api/practice/scenarios."""
         return {"id": self.id, "title": self.title, "difficulty": self.difficulty,
                 "objections": list(self.objections), "debtor_kind": self.debtor_kind,
-                "trap": self.trap.kind if self.trap else None}
+                "trap": self.trap.kind if self.trap else None, "language": self.language,
+                "language_name": LANGUAGES[self.language]}
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,9 @@ def _scenario(spec: Any, index: int, objections: Tuple[str, ...]) -> Scenario:
     require(isinstance(details, dict) and all(isinstance(v, str) for v in details.values()), SOURCE,
             f"{where}: 'details' must map names to text")
     balance = _amount(spec.get("balance"), f"{where}.balance")
+    language = spec.get("language", DEFAULT_LANGUAGE)
+    require(language in LANGUAGES, SOURCE, f"{where}: 'language' must be one of policy/languages.yml "
+                                           f"({', '.join(LANGUAGES)}), not {language!r}")
     return Scenario(
         id=scenario_id, title=_text(spec, "title", where), difficulty=_choice(spec, "difficulty", DIFFICULTIES, where),
         debtor_kind=kind, role=role, full_name=_text(spec, "full_name", where), date_of_birth=born,
@@ -196,7 +202,7 @@ def _scenario(spec: Any, index: int, objections: Tuple[str, ...]) -> Scenario:
         days_overdue=_whole(spec, "days_overdue", where, 1), broken_promises=_whole(spec, "broken_promises", where),
         legal_action_allowed=legal, objections=tuple(raised), trap=_trap(spec.get("trap"), balance, where),
         company=company.strip() if isinstance(company, str) else None, details=dict(details),
-        notes=str(spec.get("notes") or "").strip())
+        notes=str(spec.get("notes") or "").strip(), language=language)
 
 
 def _per_difficulty(data: Dict[str, Any], key: str, check) -> Dict[str, Any]:
