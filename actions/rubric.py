@@ -7,6 +7,9 @@ read already (``actions.move_readers`` reads them with the practice and main mod
     rubric = load_rubric()
     account, turns = parse_transcript(data)            # {"account": {...}, "turns": [{"speaker", "text"}]}
     scorecard = rubric.score(account, annotate(turns, readers), today)
+    scorecard = rubric.score(account, turns, today, language="es")   # titles, advice, model answers in Spanish
+
+Titles and advice in other languages: policy/<code>/rubric.yml (criteria: {id: {title, advice}}), every criterion.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from actions.compliance import CompliancePolicy
 from actions.creditor import Creditor, load_creditor
 from actions.escalation import EscalationPolicy
 from actions.identity import parse_date_of_birth
+from actions.language import DEFAULT as DEFAULT_LANGUAGE, OTHERS, current, policy_path, speaking, texts
 from actions.messages import REQUIRED as MESSAGE_PLACEHOLDERS, MessageCatalogue
 from actions.policy_files import PROJECT_ROOT, PolicyError, load_policy, require
 from actions.script_library import OBJECTIONS, ScriptFacts, ScriptLibrary
@@ -159,6 +163,7 @@ def parse_transcript(data: Any) -> Tuple[TranscriptAccount, List[Turn]]:
         parsed.append(Turn(turn["speaker"], text.strip()))
     if not any(t.speaker == "collector" for t in parsed):
         raise TranscriptError("the transcript has no collector turn to score")
+    transcript_language(data)
     return account, parsed
 
 
@@ -206,7 +211,8 @@ class Rubric:
     def __init__(self, criteria: List[Criterion], pass_mark: int, groups: Dict[str, FrozenSet[str]],
                  debtor_agrees: FrozenSet[str], objection_when_none: str, stop_when_none: str,
                  stop_acknowledgements: Dict[str, str], escalation: EscalationPolicy, scripts: ScriptLibrary,
-                 messages: MessageCatalogue, creditor: Creditor, responses: Dict[str, list]):
+                 messages: MessageCatalogue, creditor: Creditor, responses: Dict[str, list],
+                 feedback: Optional[Dict[str, Dict[str, Dict[str, str]]]] = None):
         self.criteria = criteria
         self.pass_mark = pass_mark
         self.groups = groups
@@ -219,6 +225,7 @@ class Rubric:
         self.messages = messages
         self.creditor = creditor
         self.responses = responses
+        self.feedback = feedback or {}  # language -> criterion id -> {"title", "advice"}
 
     # ------------------------------------------------------------ loading
 
@@ -272,7 +279,7 @@ class Rubric:
 
         rubric = cls(criteria, pass_mark, groups, frozenset(agrees), objection_none, stop_none, dict(acks),
                      escalation, ScriptLibrary.from_yaml(escalation), MessageCatalogue.from_yaml(),
-                     load_creditor(), responses)
+                     load_creditor(), responses, {code: cls._feedback(code, criteria) for code in OTHERS})
         for criterion in criteria:
             answer = criterion.model_answer
             if isinstance(answer, dict):
@@ -283,6 +290,23 @@ class Rubric:
                 require(not needed, SOURCE, f"{criterion.id}.model_answer: message {key!r} needs "
                                             f"{sorted(needed)}, which a scorecard cannot fill")
         return rubric
+
+    @staticmethod
+    def _feedback(language: str, criteria: List[Criterion]) -> Dict[str, Dict[str, str]]:
+        """policy/<code>/rubric.yml: every criterion's title and advice in that language."""
+        source = f"policy/{policy_path(language, 'rubric.yml')}"
+        entries = load_policy(policy_path(language, "rubric.yml")).get("criteria")
+        require(isinstance(entries, dict), source, "needs 'criteria': a mapping of criterion id -> title, advice")
+        unknown = sorted(set(entries) - {c.id for c in criteria})
+        require(not unknown, source, f"unknown criterion id(s) {unknown}; the ids are those of {SOURCE}")
+        feedback = {}
+        for criterion in criteria:
+            entry = entries.get(criterion.id)
+            require(isinstance(entry, dict) and all(isinstance(entry.get(k), str) and entry[k].strip()
+                                                    for k in ("title", "advice")),
+                    source, f"{criterion.id} needs a title and advice")
+            feedback[criterion.id] = {"title": entry["title"].strip(), "advice": " ".join(entry["advice"].split())}
+        return feedback
 
     @staticmethod
     def _criterion(entry: Any, index: int, moves: set, debtor_intents: set, groups: set) -> Criterion:
@@ -336,11 +360,18 @@ class Rubric:
 
     # ------------------------------------------------------------ scoring
 
-    def score(self, account: TranscriptAccount, turns: Sequence[Turn], today: Optional[date] = None) -> Dict[str, Any]:
-        """The scorecard of a conversation whose turns have been read (see ``annotate``)."""
+    def score(self, account: TranscriptAccount, turns: Sequence[Turn], today: Optional[date] = None,
+              language: Optional[str] = None) -> Dict[str, Any]:
+        """The scorecard of a conversation whose turns have been read (see ``annotate``); titles, advice and
+        model answers in ``language`` (a code of policy/languages.yml; English when None or unknown)."""
         unread = [i for i, t in enumerate(turns, 1) if t.speaker == "collector" and t.moves is None]
         if unread:
             raise ValueError(f"collector turn(s) {unread} have not been read; call annotate() first")
+        with speaking(language) as spoken:
+            return self._score(account, turns, today, self.feedback.get(spoken, {}))
+
+    def _score(self, account: TranscriptAccount, turns: Sequence[Turn], today: Optional[date],
+               feedback: Dict[str, Dict[str, str]]) -> Dict[str, Any]:
         conversation = _Conversation(self, account, list(turns), today or clock_today())
         criteria, auto_fail, earned = [], [], 0
         for criterion in self.criteria:
@@ -349,9 +380,10 @@ class Rubric:
                 earned += criterion.weight
             elif criterion.auto_fail:
                 auto_fail.append(criterion.id)
+            words = feedback.get(criterion.id, {"title": criterion.title, "advice": criterion.advice})
             criteria.append({
-                "id": criterion.id, "title": criterion.title, "passed": verdict.passed, "weight": criterion.weight,
-                "evidence": verdict.evidence, "advice": criterion.advice,
+                "id": criterion.id, "title": words["title"], "passed": verdict.passed, "weight": criterion.weight,
+                "evidence": verdict.evidence, "advice": words["advice"],
                 "model_answer": conversation.model_answer(criterion, verdict),
             })
         total = sum(c.weight for c in self.criteria)
@@ -512,8 +544,9 @@ class _Conversation:
         verified = self.identity_at is not None
         for variant in variants:
             conditions = variant.get("condition") or []
-            # The path where the stop was recorded; "verified" as the conversation went.
-            if all(c.get("value") == (verified if c.get("name") == "verified" else True) for c in conditions):
+            # The path where the stop was recorded; "verified" as the conversation went; the scorecard's language.
+            expected = {"verified": verified, "language": current.get()}
+            if all(c.get("value") == expected.get(c.get("name"), True) for c in conditions):
                 return variant["text"]
         return variants[-1]["text"]
 
@@ -521,19 +554,21 @@ class _Conversation:
         """The first date from today on in what the debtor agreed to."""
         settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": datetime.combine(self.today, time()),
                     "RETURN_AS_TIMEZONE_AWARE": False}
-        found = search_dates(text, languages=["en"], settings=settings) or []
+        found = search_dates(text, languages=[current.get()], settings=settings) or []
         return next((d.date() for _, d in found if d.date() >= self.today), None)
 
     def _answer_values(self) -> Dict[str, str]:
         account, creditor = self.account, self.rubric.creditor
+        local = texts()  # the creditor's wording in the scorecard's language (None: English, policy/creditor.yml)
         reads_back = next((c for c in self.rubric.criteria if c.rule == "reads_back"), None)
         agreed_at = self._agreement(reads_back.moves("agreed_to")) if reads_back else None
         day = None
         if agreed_at is not None:  # the date the debtor agreed to, else the one the collector proposed
             proposal = next((t.text for t in reversed(self.turns[:agreed_at]) if t.speaker == "collector"), "")
             day = self._date_in(self.turns[agreed_at].text) or self._date_in(proposal)
-        return {"assistant_name": creditor.assistant_name, "creditor_name": creditor.creditor_name,
-                "name": account.full_name, "disclosure": creditor.collection_disclosure,
+        return {"assistant_name": local.creditor["assistant_name"] if local else creditor.assistant_name,
+                "creditor_name": creditor.creditor_name, "name": account.full_name,
+                "disclosure": local.creditor["collection_disclosure"] if local else creditor.collection_disclosure,
                 "amount": format_money(account.balance, account.currency),
                 "date": format_date(day or self.today), "balance": format_money(account.balance, account.currency),
                 "support_phone": creditor.support_phone, "support_hours": creditor.support_hours}
@@ -549,4 +584,13 @@ def score_transcript(data: Any, readers: Readers, today: Optional[date] = None,
                      rubric: Optional[Rubric] = None) -> Dict[str, Any]:
     """The scorecard of a transcript in the input format; raises TranscriptError for a malformed one."""
     account, turns = parse_transcript(data)
-    return (rubric or load_rubric()).score(account, annotate(turns, readers), today)
+    return (rubric or load_rubric()).score(account, annotate(turns, readers), today, transcript_language(data))
+
+
+def transcript_language(data: Dict[str, Any]) -> Optional[str]:
+    """The transcript's optional "language" (en, es, zh): the scorecard's titles, advice and model answers."""
+    code = data.get("language")
+    if code is not None and code not in (DEFAULT_LANGUAGE,) + tuple(OTHERS):
+        raise TranscriptError(f"'language' must be one of {', '.join((DEFAULT_LANGUAGE,) + tuple(OTHERS))}, "
+                              f"not {code!r}")
+    return code

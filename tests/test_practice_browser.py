@@ -1,6 +1,7 @@
 """The practice page in real Chromium against the real staff console, practice Rasa server, main Rasa server and
 action server: sign in, play a whole scenario by keyboard, see the scorecard and the attempt in history; a
-collector cannot open another's attempt; an anonymous visitor gets nothing; the page fits a 360 px phone."""
+collector cannot open another's attempt; an anonymous visitor gets nothing; the page fits a 360 px phone; the
+language filter shows the Chinese scenarios and a Chinese chat fits a 360 px phone."""
 from __future__ import annotations
 
 import re
@@ -181,7 +182,8 @@ def test_the_page_fits_a_phone_and_works_by_keyboard(running, open_page):
     page = open_page(PHONE)
     sign_in(page, running.console.url, "colin")
     only = [s for s in load_scenarios().values() if scenario.objections[0] in s.objections and
-            s.difficulty == scenario.difficulty]
+            s.difficulty == scenario.difficulty and s.language == scenario.language]
+    page.locator("#filter-language").select_option(scenario.language)
     page.locator("#filter-objection").select_option(scenario.objections[0])
     page.locator("#filter-difficulty").select_option(scenario.difficulty)
     expect(page.locator("#scenario-count")).to_have_text(f"{len(only)} of {len(load_scenarios())} scenarios")
@@ -199,3 +201,39 @@ def test_the_page_fits_a_phone_and_works_by_keyboard(running, open_page):
     page.keyboard.press("Enter")
     expect(page.locator("#result")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_the_language_filter_shows_the_chinese_scenarios_and_a_chinese_chat_fits_a_phone(running, open_page):
+    chinese = [s for s in load_scenarios().values() if s.language == "zh"]
+    page = open_page(PHONE)
+    sign_in(page, running.console.url, "colin")
+    assert page.locator("#filter-language option").all_inner_texts() == ["Any language", "English", "Español", "中文"]
+    page.locator("#filter-language").select_option("zh")
+    shown = page.locator("#scenarios li.scenario")
+    expect(shown).to_have_count(len(chinese))
+    assert shown.locator("h3").all_inner_texts() == [s.title for s in chinese]
+    assert {item.get_attribute("data-language") for item in shown.all()} == {"zh"}
+    expect(shown.first.locator(".badge.language")).to_have_text("中文")
+    expect(page.locator("#scenario-count")).to_have_text(f"{len(chinese)} of {len(load_scenarios())} scenarios")
+
+    scenario = chinese[0]
+    page.get_by_role("button", name=f"Start {scenario.title}").click()
+    expect(page.locator("#session-title")).to_have_text(scenario.title)
+    expect(page.locator("#log")).to_have_attribute("lang", "zh")
+    opening = page.locator("#log .msg.debtor").first
+    expect(opening).to_be_visible()
+    assert re.search(r"[\u4e00-\u9fff]", opening.inner_text())
+    say(page, "您好，我是北风供应的王丽。在继续之前，请您确认一下出生日期。")
+    reply = page.locator("#log .msg.debtor").nth(1)
+    expect(reply).to_contain_text(f"{scenario.date_of_birth.year}年")
+    long_line = ("我理解您的难处。按照合同，这笔欠款早就应该付清了，我们也一直很珍惜和贵公司多年的合作关系，"
+                 "所以想跟您商量一个大家都能接受的付款日期。")
+    say(page, long_line)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for message in page.locator("#log .msg").all():
+        box = message.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], message.inner_text()
+    mine = page.locator("#log .msg.collector").last
+    line_height = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#log .msg.collector')).lineHeight)"
+                                " || 20")
+    assert mine.bounding_box()["height"] > 1.5 * line_height  # the long Chinese line wraps instead of overflowing

@@ -9,7 +9,8 @@ debtor intents for scoring from the main Rasa server (RASA_URL, else http://127.
 Page
   GET  /practice                                 scenarios, the card and chat, the scorecard, past attempts
 JSON API (session cookie with X-CSRF-Token, or Authorization: Bearer <token>)
-  GET  /api/practice/scenarios                   [{"id", "title", "difficulty", "objections", "debtor_kind", "trap"}]
+  GET  /api/practice/scenarios                   [{"id", "title", "difficulty", "objections", "debtor_kind", "trap",
+                                                 "language", "language_name"}]  (?language=es: that language's only)
   POST /api/practice/sessions                    {"scenario"} -> 201 {"session_id", "card", "messages"}
   GET  /api/practice/sessions/{id}               {"session_id", "scenario", "title", "card", "messages", "ended",
                                                  "finished"}
@@ -20,8 +21,10 @@ JSON API (session cookie with X-CSRF-Token, or Authorization: Bearer <token>)
                                                  "passed", "criteria": {id: passed}}], "open": [...]}
   GET  /api/practice/attempts/{id}               {"session_id", "username", "scenario", "title", "card", "messages",
                                                  "started_at", "finished_at", "scorecard"}
-  POST /api/qa/score                             (supervisor, admin) a transcript -> its scorecard
-A message is {"speaker": "collector"|"debtor", "text", "time"}; a scorecard is actions.rubric's.
+  POST /api/qa/score                             (supervisor, admin) a transcript -> its scorecard; an optional
+                                                 "language" (en, es, zh) writes titles, advice and model answers in it
+A practice session's scorecard is in its scenario's language. A message is {"speaker": "collector"|"debtor", "text",
+"time"}; a scorecard is actions.rubric's.
 """
 from __future__ import annotations
 
@@ -41,7 +44,9 @@ from actions.clock import today
 from actions.review_store import chart
 from actions.move_readers import HttpReaders, ReaderError
 from actions.practice.scenarios import load_scenarios
-from actions.rubric import MAX_TURNS, Rubric, TranscriptError, annotate, load_rubric, parse_transcript
+from actions.language import LANGUAGES
+from actions.rubric import (MAX_TURNS, Rubric, TranscriptError, annotate, load_rubric, parse_transcript,
+                            transcript_language)
 from web.staff.auth import STORE_KEY as STAFF_STORE_KEY, audit, current_user, json_error, require_api, require_page
 from web.staff.layout import render
 from web.staff.practice_store import PracticeError, PracticeSession, PracticeStore, iso
@@ -128,13 +133,13 @@ async def _debtor_ended(request: web.Request, session_id: str) -> bool:
 
 
 def _transcript(session: PracticeSession, turns: List[Dict[str, str]]) -> Dict[str, Any]:
-    return {"account": {k: session.card.get(k) for k in ACCOUNT_FIELDS},
+    return {"account": {k: session.card.get(k) for k in ACCOUNT_FIELDS}, "language": session.card.get("language"),
             "turns": [{"speaker": t["speaker"], "text": t["text"]} for t in turns]}
 
 
 def _score(rubric: Rubric, readers: HttpReaders, transcript: Dict[str, Any]) -> Dict[str, Any]:
     account, turns = parse_transcript(transcript)
-    return rubric.score(account, annotate(turns, readers))
+    return rubric.score(account, annotate(turns, readers), language=transcript_language(transcript))
 
 
 async def _scored(request: web.Request, transcript: Dict[str, Any]) -> Dict[str, Any]:
@@ -167,7 +172,11 @@ async def practice_page(request: web.Request) -> web.Response:
 
 @require_api()
 async def list_scenarios(request: web.Request) -> web.Response:
-    return web.json_response([s.summary() for s in request.app[SCENARIOS_KEY].values()])
+    language = request.query.get("language")
+    if language is not None and language not in LANGUAGES:
+        return json_error(400, f"unknown language {language[:16]!r}; one of {', '.join(LANGUAGES)}")
+    return web.json_response([s.summary() for s in request.app[SCENARIOS_KEY].values()
+                              if language is None or s.language == language])
 
 
 @require_api()

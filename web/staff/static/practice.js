@@ -29,9 +29,11 @@
   // ------------------------------------------------------------ scenarios
 
   function filtered() {
-    var objection = $("filter-objection").value, difficulty = $("filter-difficulty").value;
+    var objection = $("filter-objection").value, difficulty = $("filter-difficulty").value,
+        language = $("filter-language").value;
     return state.scenarios.filter(function (s) {
-      return (!objection || s.objections.indexOf(objection) >= 0) && (!difficulty || s.difficulty === difficulty);
+      return (!objection || s.objections.indexOf(objection) >= 0) && (!difficulty || s.difficulty === difficulty) &&
+        (!language || s.language === language);
     });
   }
 
@@ -40,8 +42,14 @@
     list.textContent = "";
     shown.forEach(function (s) {
       var item = el("li", null, "scenario");
-      item.appendChild(el("h3", s.title));
+      item.dataset.language = s.language;
+      var heading = el("h3", s.title);
+      heading.lang = s.language;
+      item.appendChild(heading);
       var meta = el("p", null, "meta");
+      var language = el("span", s.language_name, "badge language");
+      language.lang = s.language;
+      meta.appendChild(language);
       meta.appendChild(el("span", humanise(s.difficulty), "badge " + s.difficulty));
       meta.appendChild(el("span", s.objections.map(humanise).join(", "), "objections"));
       item.appendChild(meta);
@@ -64,6 +72,14 @@
       var option = el("option", humanise(o));
       option.value = o;
       $("filter-objection").appendChild(option);
+    });
+    var languages = {};
+    state.scenarios.forEach(function (s) { languages[s.language] = s.language_name; });
+    Object.keys(languages).forEach(function (code) {
+      var option = el("option", languages[code]);
+      option.value = code;
+      option.lang = code;
+      $("filter-language").appendChild(option);
     });
     renderScenarios();
   }
@@ -107,6 +123,8 @@
     state.session = { id: session.session_id, ended: !!session.ended };
     $("session-title").textContent = title;
     renderCard(session.card);
+    // The debtor speaks the scenario's language, and the collector answers in it.
+    $("log").lang = $("message").lang = $("session-title").lang = session.card.language || "en";
     $("log").textContent = "";
     (session.messages || []).forEach(function (m) { addMessage($("log"), m); });
     $("choose").hidden = true;
@@ -351,6 +369,7 @@
 
   $("filter-objection").addEventListener("change", renderScenarios);
   $("filter-difficulty").addEventListener("change", renderScenarios);
+  $("filter-language").addEventListener("change", renderScenarios);
   $("surprise").addEventListener("click", function () {
     var shown = filtered();
     if (shown.length) { startSession(shown[Math.floor(Math.random() * shown.length)]); }
