@@ -107,3 +107,20 @@ def test_switching_to_chinese_turns_the_page_and_the_assistant_chinese_even_offl
     expect(page.locator(BOT, has_text="出生日期").first).to_be_visible()
     assert page.locator("#log .msg.pending").count() == 0
     assert page.dialogs == [] and not [p for p in page.problems if p.startswith("page error")], page.problems
+
+
+def test_asking_for_spanish_by_name_turns_the_page_spanish_too(stack, new_context):
+    context = new_context(DESKTOP)
+    page = open_page(context, stack)
+    wait_for_reply(page, 0)
+    before = page.locator(BOT).count()
+    send(page, "¿podemos hablar en español?")
+    said = texts(page, BOT)[before:]
+    assert said[0] == "De acuerdo, seguimos en español.", said
+    expect(page.locator("#language")).to_have_value("es")
+    expect(page.locator("#send")).to_have_text("Enviar")
+    assert page.evaluate("document.documentElement.lang") == "es"
+    page.reload()
+    expect(page.locator("#language")).to_have_value("es")
+    expect(page.locator("#message")).to_have_attribute("placeholder", "Escriba su mensaje")
+    assert_clean(page)

@@ -138,8 +138,9 @@ def test_asking_for_spanish_by_name_after_verification_confirms_once_and_carries
     assert before["language"] == "en" and before["tone"] == "gentle"
 
     switched = say(stack, sender, "¿podemos hablar en español?")
-    said = [reply.get("text", "") for reply in switched]
+    said = [reply["text"] for reply in switched if reply.get("text")]
     assert said[0] == "De acuerdo, seguimos en español.", said
+    assert {"language": "es"} in [reply.get("custom") for reply in switched], "the page is told to follow"
     assert sum("seguimos en español" in text for text in said) == 1
     assert "¿Cómo le gustaría resolverlo?" in said[-1], "carries on: the way forward, in Spanish"
     assert "intento de cobrar" not in " ".join(said) and "Dana" not in " ".join(said), "no second welcome"
@@ -161,7 +162,7 @@ def test_a_switch_in_the_middle_of_a_promise_reads_it_back_in_the_new_language_a
     say(stack, sender, "nací el 12 de abril de 1980")
     assert "500,00 US$" in texts(say(stack, sender, "le puedo pagar quinientos el viernes"))
 
-    switched = [reply.get("text", "") for reply in say(stack, sender, "in English please")]
+    switched = [reply["text"] for reply in say(stack, sender, "in English please") if reply.get("text")]
     assert switched[0] == "Sure, let's continue in English.", switched
     assert "So: 500.00 USD on Friday 27 November. Shall I note that?" in switched[-1], switched
     assert stack.slots(sender)["pending_confirmation"] == "commitment"
@@ -173,7 +174,7 @@ def test_the_page_switch_before_verification_asks_again_for_what_is_missing(ledg
     stack, sender = ledger, new_sender("page-switch")
     say(stack, sender, "/greet")
     say(stack, sender, "AC-77103")
-    switched = [reply.get("text", "") for reply in say(stack, sender, "/switch_language", language="zh")]
+    switched = [reply["text"] for reply in say(stack, sender, "/switch_language", language="zh") if reply.get("text")]
     assert switched[0] == "好的，我们用中文继续。", switched
     assert "出生日期" in switched[-1] and len(switched) == 2, "no second introduction"
     assert stack.slots(sender)["language"] == "zh"

@@ -10,9 +10,10 @@ Routes
                          page is up, the others are each part's status
   POST /api/message      {"message": typed text} or {"payload": one of the page's button payloads}, optionally
                          with "language": "en" / "es" / "zh" (the page's language switch)
-                         -> {"messages": [{"text", "buttons"}], "notice"?, "notice_code"?}; 429 {"error", "code",
-                         "retry_after"} past the rate limit. Every error is {"error": English text, "code": one of
-                         ERROR_CODES}; the page shows its own text for the code in the debtor's language
+                         -> {"messages": [{"text", "buttons"}], "language"?, "notice"?, "notice_code"?}
+                         ("language": the conversation now goes on in it, so the page's own words follow);
+                         429 {"error", "code", "retry_after"} past the rate limit. Every error is {"error": English
+                         text, "code": one of ERROR_CODES}; the page says the code's text in the debtor's language
   GET  /api/history      the conversation of this browser's cookie -> {"messages": [{"from", "text", "buttons"}]}
   POST /api/new-chat     ends this browser's conversation (clears the cookie) -> {"ok": true}
 
@@ -119,6 +120,15 @@ def messages_from_rasa(replies: Any) -> List[Dict[str, Any]]:
         if message["text"] or message["buttons"]:
             messages.append(message)
     return messages
+
+
+def language_from_rasa(replies: Any) -> Optional[str]:
+    """The language a reply says the conversation now goes on in (utter_language_switched's custom part)."""
+    for reply in replies if isinstance(replies, list) else []:
+        custom = reply.get("custom") if isinstance(reply, dict) else None
+        if isinstance(custom, dict) and custom.get("language") in LANGUAGES:
+            return custom["language"]
+    return None
 
 
 def clean_buttons(buttons: Any) -> List[Dict[str, str]]:
@@ -323,10 +333,10 @@ async def _relay(request: web.Request, relay: Dict[str, Any]) -> web.Response:
     except (ClientError, OSError, ValueError) as exc:
         log.warning("Rasa is unreachable: %s", exc)
         return error(503, UNAVAILABLE, "unavailable")
-    messages = messages_from_rasa(replies)
+    messages, language = messages_from_rasa(replies), language_from_rasa(replies)
     if not messages:
         return web.json_response({"messages": [], "notice": NO_REPLY, "notice_code": "no_reply"})
-    return web.json_response({"messages": messages})
+    return web.json_response({"messages": messages, **({"language": language} if language else {})})
 
 
 async def get_history(request: web.Request) -> web.Response:

@@ -390,6 +390,7 @@
     writeStore();
     if (result.ok) {
       setStatus(item, null);
+      if (typeof result.data.language === 'string') { followLanguage(result.data.language); }
       var messages = Array.isArray(result.data.messages) ? result.data.messages : [];
       messages.forEach(function (m) { renderBot(m, true); });
       if (result.data.notice) { renderNotice(sayError(result.data.notice_code), false); }
@@ -549,6 +550,15 @@
     els.language.value = state.language || languages[0].code;
     pageIn(els.language.value);
     els.language.hidden = false;
+  }
+
+  // The assistant went on in another language (the debtor asked for it by name): the page follows.
+  function followLanguage(code) {
+    if (code === els.language.value || !PAGE_TEXT[code]) { return; }
+    state.language = code;
+    writeLanguage(code);
+    els.language.value = code;
+    pageIn(code);
   }
 
   // Choosing a language asks the assistant to continue in it. A greeting or switch still queued carries the new
