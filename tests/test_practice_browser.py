@@ -207,7 +207,7 @@ def test_the_language_filter_shows_the_chinese_scenarios_and_a_chinese_chat_fits
     chinese = [s for s in load_scenarios().values() if s.language == "zh"]
     page = open_page(PHONE)
     sign_in(page, running.console.url, "colin")
-    assert page.locator("#filter-language option").all_inner_texts() == ["Any language", "English", "Español", "中文"]
+    expect(page.locator("#filter-language option")).to_have_text(["Any language", "English", "Español", "中文"])
     page.locator("#filter-language").select_option("zh")
     shown = page.locator("#scenarios li.scenario")
     expect(shown).to_have_count(len(chinese))
