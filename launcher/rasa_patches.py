@@ -184,10 +184,9 @@ def _stored_rows(store: Any, sender_id: Text) -> Tuple[int, Any]:
     """How many events are stored for the conversation, and the id of the last one."""
     import sqlalchemy as sa
 
-    table = store.SQLEvent.__table__
-    query = sa.select(sa.func.count(table.c.id), sa.func.max(table.c.id)).where(table.c.sender_id == sender_id)
+    query = sa.text(f"SELECT count(id), max(id) FROM {store.SQLEvent.__tablename__} WHERE sender_id = :sender_id")
     with store.engine.connect() as connection:
-        count, last_id = connection.execute(query).one()
+        count, last_id = connection.execute(query, {"sender_id": sender_id}).one()
     return count, last_id
 
 
@@ -220,11 +219,34 @@ def _remembering_retrieve(original: Callable) -> Callable:
     return _retrieve
 
 
+async def _inserting_save(self: Any, tracker: Any) -> None:
+    """Rasa's SQLTrackerStore.save (pinned by SAVE_HASH), with the new events written in one INSERT of several rows
+    (the same rows, in the same order) where Rasa adds an ORM object per event and its flush inserts them one at a
+    time (4% of the CPU)."""
+    import json
+
+    from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+    await self.stream_events(tracker)
+    with self.session_scope() as session:
+        rows = []
+        for event in self._additional_events(session, tracker):
+            data = event.as_dict()
+            rows.append({"sender_id": tracker.sender_id, "type_name": event.type_name,
+                         "timestamp": data.get("timestamp"),
+                         "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                         "action_name": data.get("name"), "data": json.dumps(data)})
+        if rows:
+            session.execute(self.SQLEvent.__table__.insert(), rows)
+        session.commit()
+    logger.debug("Tracker with sender_id '%s' stored to database", tracker.sender_id)
+
+
 def _remembering_save(original: Callable) -> Callable:
     async def save(self: Any, tracker: Any) -> None:
         before = _stored_count(tracker)
         _recent(self).pop(tracker.sender_id, None)
-        await original(self, tracker)
+        await _inserting_save(self, tracker)
         new_events = list(tracker.events)[before or 0:]
         if before is None or not _one_session(tracker, new_events):
             _remember_stored(tracker, None)

@@ -282,3 +282,19 @@ def test_action_calls_send_the_same_json_with_the_domain_written_once(patched, d
     without = {key: value for key, value in body.items() if key != "domain"}
     assert dumps(without) == json.dumps(without)
     assert dumps([1, {"domain": {}}]) == json.dumps([1, {"domain": {}}])
+
+
+def test_saved_rows_are_the_rows_rasa_writes(patched, tmp_path, domain):
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    ours, rasas = _store(tmp_path, domain), SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "rasa.db"))
+    tracker = asyncio.run(_conversation(ours, domain, "debtor-1", turns=2))
+    asyncio.run(SQLTrackerStore.save.original(rasas, tracker.copy()))  # Rasa's own save of the same events
+
+    def rows(store):
+        with store.session_scope() as session:
+            return [(r.sender_id, r.type_name, r.timestamp, r.intent_name, r.action_name, r.data)
+                    for r in session.query(store.SQLEvent).order_by(store.SQLEvent.id)]
+
+    assert rows(ours) == rows(rasas) and len(rows(ours)) == len(tracker.events)
+    assert any(intent == "greet" for _, _, _, intent, _, _ in rows(ours))
