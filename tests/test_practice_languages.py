@@ -38,6 +38,8 @@ SCRIPTS: Dict[str, Dict[str, object]] = {
                      "¿Podría pagar el total el {date}?",
                      "Comprendo, y le agradezco que me lo explique. Le recuerdo que las condiciones eran {amount} "
                      "con vencimiento el {due}. ¿Le parece bien pagar el {date}?"],
+        "honour_stop": "Lo siento, no lo sabía. Anoto la disputa y dejo la cuenta en pausa; hoy no le pediré ningún "
+                       "pago.",
         "read_back": "Entonces, para confirmar: pagará {amount} el {date}, ¿correcto?",
         "close": "Gracias por su tiempo, que tenga un buen día.",
         "weak": ["Tiene que pagar el total hoy.", "Pague el saldo hoy, por favor.", "Tiene que pagar lo que debe.",
@@ -49,6 +51,7 @@ SCRIPTS: Dict[str, Dict[str, object]] = {
         "disclose": "谢谢。我需要告知您，这是一通催收欠款的电话。您目前的欠款是{amount}。",
         "counters": ["我理解您的难处。按照合同，这笔{amount}应该在{due}付清。{date}付清全款可以吗？",
                      "我能理解，这确实不容易。提醒一下，约定是{amount}，{due}到期。{date}付款怎么样？"],
+        "honour_stop": "很抱歉，我不知道您的情况。我先记录下来，账户暂停，今天不再要求您付款。",
         "read_back": "那我确认一下：您{date}付{amount}，对吗？",
         "close": "谢谢您的时间，再见。",
         "weak": ["你今天必须把全款付了。", "请今天把欠款付清。", "今天必须付清。", "你今天必须把全款付了，别再拖了。"],
@@ -90,6 +93,7 @@ def test_at_least_two_spanish_and_two_chinese_scenarios_of_different_kinds_and_d
         spoken = [s for s in SCENARIOS.values() if s.language == language]
         assert len(spoken) >= 2, language
         assert len({s.debtor_kind for s in spoken}) == 2 and len({s.difficulty for s in spoken}) == 2, language
+        assert any(s.trap for s in spoken), f"no {language} scenario holds a compliance trap"
         assert all(s.summary()["language_name"] == LANGUAGES[language] for s in spoken)
     assert all(s.language == "en" for s in SCENARIOS.values() if s.id[:3] not in ("es-", "zh-"))
 
@@ -277,9 +281,16 @@ def test_a_good_collector_in_the_scenarios_language_gets_a_commitment_and_a_scor
     lines = good_collector(scenario, today)
     born = lucia.say(sid, lines[0])
     assert format_day(scenario.date_of_birth, language) in born
-    debtor.append(born)
-    for text in lines[1:]:
-        debtor.append(lucia.say(sid, text))
+    debtor += [born, lucia.say(sid, lines[1])]
+    for counter in lines[2:]:
+        debtor.append(lucia.say(sid, counter))
+        if scenario.trap:  # sprung at the first good counter: the collector stops, the debtor offers what it can
+            assert lucia.slots(sid)["trap"] == "fired"
+            offer = lucia.say(sid, script["honour_stop"])
+            assert format_money(scenario.trap.offer_amount, scenario.currency, language) in offer
+            assert lucia.slots(sid)["trap"] == "honoured"
+            debtor.append(offer)
+            break
     slots = lucia.slots(sid)
     assert slots["committed"] is True and slots["ended"] is False, (debtor, slots["debtor_state"])
     debtor.append(lucia.say(sid, script["read_back"].format(**values(scenario, today))))
@@ -296,7 +307,8 @@ def test_a_good_collector_in_the_scenarios_language_gets_a_commitment_and_a_scor
     assert criteria["lawful_consequences_only"]["passed"] and criteria["respectful_language"]["passed"]
     assert criteria["identify_self_and_creditor"]["passed"] and criteria["concrete_next_step"]["passed"]
     assert in_language(criteria["acknowledge_reason"]["model_answer"], language)
-    assert scorecard["auto_fail"] == [], scorecard
+    if not scenario.trap:  # after a trap, what the debtor said is read by the main model: not judged here
+        assert scorecard["auto_fail"] == [], scorecard
 
 
 @pytest.mark.parametrize("scenario_id", TRANSLATED)
@@ -309,7 +321,8 @@ def test_a_weak_collector_in_the_scenarios_language_gets_no_commitment(lucia, sc
         assert slots["committed"] is False
         if slots["ended"]:
             break
-    assert slots["ended"] is True and slots["end_reason"] == "hung_up_patience"
+    assert slots["ended"] is True
+    assert slots["end_reason"] == ("complaint_trap_ignored" if scenario.trap else "hung_up_patience")
 
 
 @pytest.mark.parametrize("language", ["es", "zh"])
