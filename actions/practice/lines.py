@@ -132,9 +132,10 @@ def parse_debtor_lines(data: Dict[str, Any], scenarios: Dict[str, Scenario], tod
         required += [f"traps.{kind}.{line}" for kind in TRAPS for line in TRAP_LINES]
     for key in required:
         try:
-            _node(data, key)
+            node = _node(data, key)
         except (KeyError, TypeError):
             raise PolicyError(f"{where_file}: '{key}' is missing") from None
+        _check_variants(node, key, where_file)
     spoken = [s for s in scenarios.values() if s.language == language]
     for scenario in spoken:
         for key in lines.keys_for(scenario):
@@ -144,8 +145,6 @@ def parse_debtor_lines(data: Dict[str, Any], scenarios: Dict[str, Scenario], tod
                 raise PolicyError(f"{where_file}: '{key}' is missing; scenario {scenario.id} speaks {language} "
                                   f"and needs it") from None
             _check_variants(node, key, where_file)
-    for key in required:
-        _check_variants(_node(data, key), key, where_file)
     for scenario in spoken:
         values = _Strict(placeholders(scenario, today))
         for key in lines.keys_for(scenario):
