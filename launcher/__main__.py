@@ -3,8 +3,8 @@
     python -m launcher            every component in launcher.components.COMPONENTS, supervised; Ctrl-C stops all
     python -m launcher --shell    the action server, and `rasa shell` in this terminal
 
-Before anything starts it checks every port is free, every secret is allowed (launcher.environment.secret) and
-every file a component needs exists, and refuses with all the reasons at once.
+Before anything starts it checks every port is free, every secret is allowed (launcher.environment.secret),
+TRUSTED_PROXIES parses and every file a component needs exists, and refuses with all the reasons at once.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from launcher import processes
 from launcher.components import COMPONENTS, DEFAULT_ENDPOINTS, RASA_SECRETS, Component, Context, component
 from launcher.environment import UnsafeConfiguration, bind_host, is_loopback, secret
 from launcher.supervisor import StartupFailed, Stopping, Supervisor, ignore_signals, stop_on_signals
+from web.proxies import VARIABLE as PROXIES_VARIABLE, TrustedProxies
 
 QUIET = {"RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
@@ -33,6 +34,10 @@ def preflight(components: Sequence[Component], ports: Dict[str, int], secrets: S
             values[name] = secret(name, host)
         except UnsafeConfiguration as refusal:
             problems.append(str(refusal.code).removeprefix("Refusing to start: "))
+    try:
+        TrustedProxies.parse(os.environ.get(PROXIES_VARIABLE, ""))
+    except ValueError as malformed:
+        problems.append(f"{malformed}.")
     if not endpoints.is_file():
         problems.append(f"the endpoints file {endpoints} does not exist (ENDPOINTS).")
     for entry in components:

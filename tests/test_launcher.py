@@ -58,6 +58,12 @@ def test_an_unknown_collections_env_is_refused_not_taken_for_development(tmp_pat
     assert completed.stderr.count("COLLECTIONS_ENV='prod' is neither development nor production.") == 1
 
 
+def test_a_malformed_trusted_proxies_entry_is_named_before_anything_starts(tmp_path):
+    completed = launch(tmp_path, TRUSTED_PROXIES="10.0.0.5, haproxy.internal")
+    assert completed.returncode == 1
+    assert "TRUSTED_PROXIES: 'haproxy.internal' is not an IP address or network" in completed.stderr
+
+
 def test_the_launcher_names_a_missing_endpoints_file(tmp_path):
     completed = launch(tmp_path, ENDPOINTS=str(tmp_path / "nowhere.yml"))
     assert completed.returncode == 1 and f"the endpoints file {tmp_path / 'nowhere.yml'} does not exist" \
