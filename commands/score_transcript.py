@@ -5,7 +5,7 @@
         --rasa-url http://localhost:5005                                # running servers (token: RASA_AUTH_TOKEN)
 
 Input: {"account": {"full_name", "date_of_birth", "balance", "currency", "due_date", "legal_action_allowed"},
-        "turns": [{"speaker": "collector"|"debtor", "text"}]}
+        "turns": [{"speaker": "collector"|"debtor", "text"}], "language": "en"|"es"|"zh" (optional)}
 Exit status: 0 scored, 2 the file is unreadable or malformed, 1 the rubric or the models could not be used.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 from typing import Optional, Sequence
 
 from actions.policy_files import PolicyError
-from actions.rubric import TranscriptError, load_rubric, parse_transcript
+from actions.rubric import TranscriptError, load_rubric, parse_transcript, transcript_language
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -31,6 +31,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         with open(args.file, encoding="utf-8") as handle:
             data = json.load(handle)
         account, turns = parse_transcript(data)
+        language = transcript_language(data)
     except OSError as exc:
         print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -52,7 +53,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             readers = HttpReaders(args.practice_url, args.rasa_url, os.environ.get("RASA_AUTH_TOKEN", ""))
         else:
             readers = InProcessReaders()
-        scorecard = rubric.score(account, annotate(turns, readers))
+        scorecard = rubric.score(account, annotate(turns, readers), language=language)
     except (PolicyError, ReaderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -55,11 +55,13 @@ def test_a_transcript_scores_as_expected(readers, name):
             assert criterion["evidence"] in collector  # the collector's own words
 
 
-def test_the_command_prints_the_scorecard():
-    result = subprocess.run([sys.executable, "-m", "commands.score_transcript", str(FOLDER / "arrest_threat.json")],
+def test_the_command_prints_the_scorecard_in_the_transcripts_language(tmp_path):
+    transcript = {**json.loads((FOLDER / "arrest_threat.json").read_text()), "language": "es"}
+    (tmp_path / "arrest_threat.json").write_text(json.dumps(transcript))
+    result = subprocess.run([sys.executable, "-m", "commands.score_transcript", str(tmp_path / "arrest_threat.json")],
                             cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     card = json.loads(result.stdout)
     assert card["auto_fail"] == ["lawful_consequences_only"] and card["passed"] is False
     threat = next(c for c in card["criteria"] if c["id"] == "lawful_consequences_only")
-    assert "arrested" in threat["evidence"]
+    assert "arrested" in threat["evidence"] and threat["title"] == "Solo menciona consecuencias lícitas"
