@@ -79,6 +79,8 @@ shell: $(MODEL) demo-ledger
 browser:
 	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the browser tests..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { echo "Installing a Chinese font so pages show 中文..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null; }
 
 test: $(MODEL) browser demo-ledger
 	$(RASA) data validate --fail-on-warnings
