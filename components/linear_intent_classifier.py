@@ -35,8 +35,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # liblinear (one-vs-rest): as accurate as multinomial lbfgs on our three languages' held-out splits and
-        # trains in seconds instead of minutes on ~8,000 examples; character 1-grams carry Chinese words.
-        return {"C": 10.0, "solver": "liblinear", "max_iter": 3000, "word_ngrams": [1, 2], "char_ngrams": [1, 5],
+        # trains in seconds instead of minutes on ~12,000 examples; character 1-grams carry Chinese words.
+        # C: 5-fold cross-validated macro-F1 per language (en/es/zh) was 0.911/0.904/0.891 at C=5,
+        # 0.915/0.911/0.897 at 10, 0.917/0.915/0.902 at 20, 0.917/0.917/0.903 at 40 (2026-11-23).
+        return {"C": 20.0, "solver": "liblinear", "max_iter": 3000, "word_ngrams": [1, 2], "char_ngrams": [1, 5],
                 "ranking_length": 10}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,

@@ -6,9 +6,9 @@ from benchmarks.nlu import ROOT
 from benchmarks.nlu_languages import per_language_scores
 
 # macro-F1 each language's held-out split must reach. Issue 12 targets 0.92 for every language; measured on
-# 2026-11-23: en 0.917, es 0.844, zh 0.835 (the Spanish and Chinese held-out examples are deliberately varied:
-# dialect, typos, chat style). The gates sit just under today's figures so any regression fails the build.
-THRESHOLDS = {"en": 0.90, "es": 0.82, "zh": 0.82}
+# 2026-11-23 (C=20, 12,000 examples): en 0.921, es 0.925, zh 0.901. Chinese is gated just under its figure, so
+# any regression fails the build; raise it to 0.92 when its data gets there.
+THRESHOLDS = {"en": 0.92, "es": 0.92, "zh": 0.89}
 
 
 def test_each_language_reaches_its_macro_f1_on_its_own_held_out_split():
